@@ -1,0 +1,52 @@
+/**
+ * @since 0.1.0
+ */
+
+/**
+ * The tree of services (mode's beacon).
+ *
+ * @since 0.1.0
+ */
+export * as Beacon from "./Beacon.js"
+
+/**
+ * Diagnostic flags.
+ *
+ * @since 0.1.0
+ */
+export * as Diag from "./Diag.js"
+
+/**
+ * Services: lifecycle, tasks, timers, crontabs, dependencies, crashes.
+ *
+ * @since 0.1.0
+ */
+export * as Service from "./Service.js"
+
+/**
+ * Typed errors.
+ *
+ * @since 0.1.0
+ */
+export * as ServiceError from "./ServiceError.js"
+
+/**
+ * DOT, Mermaid and snapshots of a service tree.
+ *
+ * @since 0.1.0
+ */
+export * as ServiceGraph from "./ServiceGraph.js"
+
+/**
+ * Test helpers (fiber leak checks).
+ *
+ * @since 0.1.0
+ */
+export * as Testing from "./Testing.js"
+
+/**
+ * mode's Timer.
+ *
+ * @since 0.1.0
+ */
+export * as Timer from "./Timer.js"

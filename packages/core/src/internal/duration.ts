@@ -1,0 +1,22 @@
+import * as Duration from "effect/Duration"
+import * as Option from "effect/Option"
+
+const isNegative = (input: unknown): boolean =>
+  (typeof input === "number" && (input < 0 || Number.isNaN(input))) ||
+  (typeof input === "bigint" && input < 0n) ||
+  (typeof input === "string" && /^\s*-/.test(input))
+
+/**
+ * Decodes a `DurationInput` supplied by a user, throwing an error that names the option and
+ * the bad value when it is not a valid, non-negative duration (Effect's own decoder would
+ * silently clamp a negative number to zero).
+ */
+export const decodeDuration = (input: Duration.DurationInput, what: string): Duration.Duration => {
+  const decoded = isNegative(input) ? Option.none() : Duration.decodeUnknown(input)
+  if (Option.isNone(decoded)) {
+    throw new TypeError(
+      `Invalid ${what}: ${JSON.stringify(String(input))} is not a non-negative duration (try "5 seconds" or 5000)`
+    )
+  }
+  return decoded.value
+}

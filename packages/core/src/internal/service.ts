@@ -1,0 +1,817 @@
+import * as Cause from "effect/Cause"
+import * as Clock from "effect/Clock"
+import type * as Context from "effect/Context"
+import * as Deferred from "effect/Deferred"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import type * as Fiber from "effect/Fiber"
+import * as FiberId from "effect/FiberId"
+import * as LogLevel from "effect/LogLevel"
+import * as Option from "effect/Option"
+import * as Queue from "effect/Queue"
+import * as Scope from "effect/Scope"
+import * as Stream from "effect/Stream"
+import type * as Beacon from "../Beacon.js"
+import * as Diag from "../Diag.js"
+import type * as Service from "../Service.js"
+import type * as Timer from "../Timer.js"
+import * as ServiceError from "../ServiceError.js"
+import { bounded } from "./bounded.js"
+import * as schedules from "./schedules.js"
+import { decodeDuration } from "./duration.js"
+import { Run } from "./run.js"
+import { renderTracebacks } from "./tracebacks.js"
+
+/** The lifecycle phase; the public `State` is this, or "crashed" when a crash is recorded. */
+export type Phase = "init" | "starting" | "running" | "stopping" | "shutdown"
+
+/**
+ * What a supervisor attaches to a service it supervises: a crash of the service (or of a
+ * descendant that has no supervisor of its own) is handed to `onCrash` instead of walking
+ * further up the tree.
+ */
+export interface SupervisorLink {
+  readonly onCrash: (service: ServiceImpl, cause: Cause.Cause<unknown>) => Effect.Effect<void>
+}
+
+let nextId = 1
+
+const defaultShutdownTimeout = Duration.seconds(60)
+
+/** @internal */
+export const TypeId: unique symbol = Symbol.for("@effect-mode/core/Service")
+
+class NodeImpl implements Beacon.Node {
+  constructor(readonly service: ServiceImpl) {}
+  get parent() {
+    return Effect.sync(() => Option.map(Option.fromNullable(this.service.parent), (p) => p.beacon))
+  }
+  get children() {
+    return Effect.sync(() => this.service.children.map((c) => c.beacon))
+  }
+  get depth() {
+    return Effect.sync(() => this.service.depthSync())
+  }
+  get path() {
+    return Effect.sync(() => this.service.pathSync())
+  }
+}
+
+/**
+ * The one implementation of `Service.Service`. Its mutable fields are only touched inside
+ * `Effect.sync`/`Effect.suspend`, so each transition is atomic on the JavaScript thread.
+ */
+export class ServiceImpl implements Service.Service {
+  readonly [TypeId] = TypeId
+  readonly id: number = nextId++
+  readonly shortlabel: string
+  readonly diag: Diag.Diag = Diag.make()
+  readonly beacon: NodeImpl = new NodeImpl(this)
+
+  phase: Phase = "init"
+  crashCause: Cause.Cause<unknown> | undefined = undefined
+  crashOrigin: string | undefined = undefined
+  lastStopFailure: Cause.Cause<unknown> | undefined = undefined
+  restarts = 0
+  private depsAdded = false
+  private firstStartDone = false
+
+  parent: ServiceImpl | undefined = undefined
+  children: Array<ServiceImpl> = []
+  supervisor: SupervisorLink | undefined = undefined
+
+  /** Completed when the current run should stop: a stop began, or a crash was recorded. */
+  private stopSignal: Deferred.Deferred<void> = Deferred.unsafeMake(FiberId.none)
+  stopSignalled = false
+  private shutdownSignal: Deferred.Deferred<void> = Deferred.unsafeMake(FiberId.none)
+  private shutdownSignalled = false
+  /** Completed when the start (or stop) in flight ends. */
+  private startDone: Deferred.Deferred<void> | undefined = undefined
+  private stopDone: Deferred.Deferred<void> | undefined = undefined
+  private crashStopper: Fiber.RuntimeFiber<void> | undefined = undefined
+
+  run: Run | undefined = undefined
+  startedAt: number | undefined = undefined
+  private published: Service.State = "init"
+  private subscribers: Set<Queue.Queue<Service.State>> | undefined = undefined
+
+  private readonly mundane: LogLevel.LogLevel
+  private readonly stopTimeout: Duration.Duration | undefined
+  private readonly shutdownTimeout: Duration.Duration
+
+  constructor(
+    readonly label: string,
+    readonly options: Service.Options<any, any>,
+    private readonly context: Context.Context<any>
+  ) {
+    this.shortlabel = label
+    this.mundane = options.mundaneLevel === "debug" ? LogLevel.Debug : LogLevel.Info
+    this.stopTimeout = options.stopTimeout === undefined
+      ? undefined
+      : decodeDuration(options.stopTimeout, `stopTimeout of service ${label}`)
+    this.shutdownTimeout = options.shutdownTimeout === undefined
+      ? defaultShutdownTimeout
+      : decodeDuration(options.shutdownTimeout, `shutdownTimeout of service ${label}`)
+  }
+
+  // ---------------------------------------------------------------------------
+  // tree
+  // ---------------------------------------------------------------------------
+
+  depthSync(): number {
+    let depth = 1
+    for (let p = this.parent; p !== undefined; p = p.parent) depth++
+    return depth
+  }
+
+  pathSync(): string {
+    let path = this.label
+    for (let p = this.parent; p !== undefined; p = p.parent) path = `${p.label}/${path}`
+    return path
+  }
+
+  attach(child: ServiceImpl): void {
+    if (child.parent === this) return
+    let ancestor: ServiceImpl | undefined = this
+    for (; ancestor !== undefined; ancestor = ancestor.parent) {
+      if (ancestor === child) {
+        throw new Error(`Service ${child.label} cannot depend on its own ancestor ${this.pathSync()}`)
+      }
+    }
+    child.detach()
+    child.parent = this
+    this.children.push(child)
+  }
+
+  detach(): void {
+    const parent = this.parent
+    if (parent === undefined) return
+    const i = parent.children.indexOf(this)
+    if (i >= 0) parent.children.splice(i, 1)
+    parent.run?.runtimeChildren.delete(this)
+    this.parent = undefined
+  }
+
+  // ---------------------------------------------------------------------------
+  // state
+  // ---------------------------------------------------------------------------
+
+  stateSync(): Service.State {
+    return this.crashCause !== undefined ? "crashed" : this.phase
+  }
+
+  private publish(): void {
+    const state = this.stateSync()
+    if (state === this.published) return
+    this.published = state
+    if (this.subscribers !== undefined) {
+      for (const q of this.subscribers) q.unsafeOffer(state)
+    }
+  }
+
+  private setPhase(phase: Phase): void {
+    this.phase = phase
+    this.publish()
+  }
+
+  private signalStop(): void {
+    if (this.stopSignalled) return
+    this.stopSignalled = true
+    Deferred.unsafeDone(this.stopSignal, Exit.void)
+  }
+
+  private resetSignals(): void {
+    if (this.stopSignalled) {
+      this.stopSignal = Deferred.unsafeMake(FiberId.none)
+      this.stopSignalled = false
+    }
+    if (this.shutdownSignalled) {
+      this.shutdownSignal = Deferred.unsafeMake(FiberId.none)
+      this.shutdownSignalled = false
+    }
+  }
+
+  get state(): Effect.Effect<Service.State> {
+    return Effect.sync(() => this.stateSync())
+  }
+
+  get stateChanges(): Stream.Stream<Service.State> {
+    return Stream.unwrapScoped(
+      Effect.flatMap(Queue.unbounded<Service.State>(), (queue) =>
+        Effect.acquireRelease(
+          Effect.sync(() => {
+            ;(this.subscribers ??= new Set()).add(queue)
+            return Stream.concat(Stream.make(this.published), Stream.fromQueue(queue))
+          }),
+          () =>
+            Effect.zipRight(
+              Effect.sync(() => this.subscribers?.delete(queue)),
+              Queue.shutdown(queue)
+            )
+        ))
+    )
+  }
+
+  get started(): Effect.Effect<boolean> {
+    return Effect.sync(() => this.phase === "starting" || this.phase === "running")
+  }
+
+  get crashed(): Effect.Effect<boolean> {
+    return Effect.sync(() => this.crashCause !== undefined)
+  }
+
+  get shouldStop(): Effect.Effect<boolean> {
+    return Effect.sync(() => this.stopSignalled || this.phase === "stopping" || this.phase === "shutdown")
+  }
+
+  get restartCount(): Effect.Effect<number> {
+    return Effect.sync(() => this.restarts)
+  }
+
+  get crashReason(): Effect.Effect<Option.Option<Cause.Cause<unknown>>> {
+    return Effect.sync(() => Option.fromNullable(this.crashCause))
+  }
+
+  /** The cause of the last failed stop step (hook, child, finalizer), if any. */
+  get stopFailure(): Effect.Effect<Option.Option<Cause.Cause<unknown>>> {
+    return Effect.sync(() => Option.fromNullable(this.lastStopFailure))
+  }
+
+  // ---------------------------------------------------------------------------
+  // logging
+  // ---------------------------------------------------------------------------
+
+  prefix(): string {
+    return `[^${"-".repeat(this.depthSync() - 1)}${this.shortlabel}]: `
+  }
+
+  annotations(): Record<string, string> {
+    return { service: this.label, servicePath: this.pathSync() }
+  }
+
+  log(level: LogLevel.LogLevel, message: string, cause?: Cause.Cause<unknown>): Effect.Effect<void> {
+    return Effect.suspend(() => {
+      const line = this.prefix() + message
+      const log = cause === undefined ? Effect.logWithLevel(level, line) : Effect.logWithLevel(level, line, cause)
+      return Effect.annotateLogs(log, this.annotations())
+    })
+  }
+
+  /** Runs user code of this service: its context provided, its logs annotated. */
+  userCode<A, E>(effect: Effect.Effect<A, E, any>): Effect.Effect<A, E> {
+    return Effect.annotateLogs(Effect.provide(effect, this.context), this.annotations())
+  }
+
+  // ---------------------------------------------------------------------------
+  // start
+  // ---------------------------------------------------------------------------
+
+  get start(): Effect.Effect<void, ServiceError.ServiceError> {
+    return Effect.suspend(() => {
+      if (this.phase !== "init" && this.phase !== "shutdown") {
+        return Effect.fail(new ServiceError.AlreadyStarted({ label: this.label, state: this.stateSync() }))
+      }
+      return this.doStart()
+    })
+  }
+
+  get maybeStart(): Effect.Effect<boolean, ServiceError.ServiceError> {
+    return Effect.suspend(() => {
+      if (this.phase !== "init" && this.phase !== "shutdown") return Effect.succeed(false)
+      return Effect.as(this.doStart(), true)
+    })
+  }
+
+  /** A start hook: interruptible, and cut short when a stop is requested meanwhile. */
+  private startHook(
+    fn: ((self: Service.Service) => Effect.Effect<unknown, unknown, any>) | undefined
+  ): Effect.Effect<void, unknown> {
+    if (fn === undefined) return Effect.void
+    return Effect.interruptible(
+      Effect.raceFirst(Effect.asVoid(this.userCode(Effect.suspend(() => fn(this)))), Deferred.await(this.stopSignal))
+    )
+  }
+
+  private doStart(): Effect.Effect<void, ServiceError.ServiceError> {
+    return Effect.uninterruptible(Effect.suspend(() => {
+      this.crashCause = undefined
+      this.crashOrigin = undefined
+      this.resetSignals()
+      const startDone = Deferred.unsafeMake<void>(FiberId.none)
+      this.startDone = startDone
+      const run = new Run()
+      this.run = run
+      this.setPhase("starting")
+      return Effect.exit(this.startSteps(run)).pipe(
+        Effect.flatMap((exit) => this.finishStart(run, exit)),
+        Effect.ensuring(Effect.sync(() => Deferred.unsafeDone(startDone, Exit.void)))
+      )
+    }))
+  }
+
+  private startSteps(run: Run): Effect.Effect<void, unknown> {
+    const options = this.options
+    const self = this
+    return Effect.gen(function*() {
+      if (!self.depsAdded) {
+        self.depsAdded = true
+        if (options.dependencies !== undefined) {
+          const deps = yield* self.userCode(Effect.suspend(() => options.dependencies!(self)))
+          for (const dep of deps) self.attach(asImpl(dep))
+        }
+      }
+      if (!self.firstStartDone) {
+        yield* self.startHook(options.onFirstStart)
+        self.firstStartDone = true
+        if (self.stopSignalled) return
+      }
+      yield* self.log(self.mundane, "Starting...")
+      yield* self.startHook(options.onStart)
+      if (self.stopSignalled) return
+      if (options.tasks !== undefined) {
+        for (let i = 0; i < options.tasks.length; i++) {
+          const task = options.tasks[i]!
+          yield* self.forkTask(run, task, i)
+        }
+      }
+      for (const child of [...self.children]) {
+        yield* child.maybeStart
+        if (self.stopSignalled) return
+      }
+      yield* self.startHook(options.onStarted)
+    })
+  }
+
+  private finishStart(run: Run, exit: Exit.Exit<void, unknown>): Effect.Effect<void, ServiceError.ServiceError> {
+    if (Exit.isSuccess(exit) && !this.stopSignalled) {
+      return Effect.flatMap(Clock.currentTimeMillis, (now) =>
+        Effect.sync(() => {
+          this.startedAt = now
+          this.setPhase("running")
+        }))
+    }
+    // The start did not complete: a step failed, the start was interrupted, a stop was
+    // requested meanwhile, or the service crashed while starting. Release what was
+    // acquired, in reverse, and say why.
+    return this.teardown(run, false).pipe(
+      Effect.zipRight(Effect.suspend(() => {
+        this.run = undefined
+        const failure = Exit.isFailure(exit) ? exit.cause : this.crashCause
+        if (failure !== undefined && !Cause.isInterruptedOnly(failure)) {
+          this.crashCause ??= failure
+          this.crashOrigin ??= this.pathSync()
+          this.signalStop()
+          this.setPhase("shutdown")
+          return Effect.zipRight(
+            this.log(LogLevel.Error, "Start failed", failure),
+            Effect.fail(new ServiceError.StartFailed({ label: this.label, cause: failure }))
+          )
+        }
+        this.signalStop()
+        this.setPhase("shutdown")
+        return Exit.isFailure(exit) ? Effect.failCause(exit.cause as Cause.Cause<never>) : Effect.void
+      }))
+    )
+  }
+
+  // ---------------------------------------------------------------------------
+  // tasks and futures
+  // ---------------------------------------------------------------------------
+
+  private forkTask(run: Run, task: Service.Task<any, any>, index: number): Effect.Effect<void> {
+    const name = task.name ?? `task-${index + 1}`
+    const body = this.guard(Effect.suspend(() => task.run(this)), name, task.onError)
+    return Effect.asVoid(this.forkIn(run, body, name))
+  }
+
+  /** The error boundary of every task and future: a failure crashes the service or is logged. */
+  guard<A, E>(effect: Effect.Effect<A, E, any>, name: string, onError: "crash" | "log"): Effect.Effect<A | void> {
+    return Effect.catchAllCause(this.userCode(Effect.annotateLogs(effect, "task", name)), (cause) => {
+      if (Cause.isInterruptedOnly(cause)) return Effect.failCause(cause as Cause.Cause<never>)
+      if (onError === "log") return this.log(LogLevel.Error, `Task ${name} failed`, cause)
+      return this.crashWith(cause)
+    })
+  }
+
+  forkIn<A, E>(run: Run, effect: Effect.Effect<A, E>, name: string): Effect.Effect<Fiber.RuntimeFiber<A, E>> {
+    return Effect.uninterruptible(Effect.flatMap(Clock.currentTimeMillis, (now) =>
+      Effect.suspend(() => {
+        if (run.closed) {
+          return Effect.dieMessage(`Service ${this.pathSync()} is not running: cannot fork ${name}`)
+        }
+        // Fibers inherit the interruptibility of the fiber that forks them: a task forked
+        // during the (uninterruptible) start must itself be interruptible.
+        return Effect.map(Effect.forkDaemon(Effect.interruptible(effect)), (fiber) => {
+          run.add(fiber, name, now)
+          return fiber
+        })
+      })))
+  }
+
+  private activeRun(what: string): Effect.Effect<Run> {
+    return Effect.suspend(() => {
+      const run = this.run
+      if (run === undefined || run.closed) {
+        return Effect.dieMessage(`${what}: service ${this.pathSync()} is not started (state: ${this.stateSync()})`)
+      }
+      return Effect.succeed(run)
+    })
+  }
+
+  addFuture<A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<Fiber.RuntimeFiber<A, E>, never, R> {
+    return Effect.flatMap(Effect.context<R>(), (ctx) =>
+      Effect.flatMap(this.activeRun("addFuture"), (run) => {
+        const name = `future-${run.nextFutureId++}`
+        const guarded = Effect.provide(effect, ctx).pipe(
+          Effect.onError((cause) =>
+            Cause.isInterruptedOnly(cause) ? Effect.void : this.crashWith(cause)
+          ),
+          Effect.annotateLogs(this.annotations()),
+          Effect.annotateLogs("task", name)
+        )
+        return this.forkIn(run, guarded, name)
+      }))
+  }
+
+  private runScope(run: Run): Effect.Effect<Scope.Scope> {
+    if (run.scope !== undefined) return Effect.succeed(run.scope)
+    return Effect.map(Scope.make(), (scope) => {
+      if (run.scope !== undefined) return run.scope
+      run.scope = scope
+      return scope
+    })
+  }
+
+  addContext<A, E, R>(resource: Effect.Effect<A, E, R>): Effect.Effect<A, E, Exclude<R, Scope.Scope>> {
+    return Effect.flatMap(this.activeRun("addContext"), (run) =>
+      Effect.flatMap(this.runScope(run), (scope) => Scope.extend(resource, scope)))
+  }
+
+  addFinalizer(finalizer: Effect.Effect<void>): Effect.Effect<void> {
+    return Effect.flatMap(this.activeRun("addFinalizer"), (run) =>
+      Effect.flatMap(this.runScope(run), (scope) => Scope.addFinalizer(scope, finalizer)))
+  }
+
+  // ---------------------------------------------------------------------------
+  // dependencies
+  // ---------------------------------------------------------------------------
+
+  addDependency<S extends Service.Service>(child: S): Effect.Effect<S> {
+    return Effect.sync(() => {
+      this.attach(asImpl(child))
+      return child
+    })
+  }
+
+  addRuntimeDependency<S extends Service.Service>(child: S): Effect.Effect<S, ServiceError.ServiceError> {
+    return Effect.suspend(() => {
+      const impl = asImpl(child)
+      this.attach(impl)
+      const run = this.run
+      if (run === undefined || run.closed) return Effect.succeed(child)
+      run.runtimeChildren.add(impl)
+      if (this.phase !== "running" && this.phase !== "starting") return Effect.succeed(child)
+      return impl.maybeStart.pipe(
+        Effect.tapError(() => Effect.sync(() => impl.detach())),
+        Effect.as(child)
+      )
+    })
+  }
+
+  removeDependency<S extends Service.Service>(child: S): Effect.Effect<S> {
+    return Effect.suspend(() => {
+      const impl = asImpl(child)
+      if (impl.parent !== this) return Effect.succeed(child)
+      return impl.stop.pipe(Effect.zipRight(Effect.sync(() => impl.detach())), Effect.as(child))
+    })
+  }
+
+  // ---------------------------------------------------------------------------
+  // stop
+  // ---------------------------------------------------------------------------
+
+  get stop(): Effect.Effect<void> {
+    return Effect.suspend(() => {
+      switch (this.phase) {
+        case "init":
+        case "shutdown":
+          return Effect.void
+        case "stopping":
+          return Deferred.await(this.stopDone!)
+        case "starting": {
+          // Ask the start in flight to abort (its hooks are raced against the stop signal),
+          // stop the children it may be starting, then wait for its rollback.
+          this.signalStop()
+          const startDone = this.startDone!
+          return Effect.forEach([...this.children].reverse(), (c) => c.stop, { discard: true }).pipe(
+            Effect.zipRight(Deferred.await(startDone))
+          )
+        }
+        case "running":
+          return this.doStop()
+      }
+    })
+  }
+
+  private doStop(): Effect.Effect<void> {
+    const run = this.run!
+    const stopDone = Deferred.unsafeMake<void>(FiberId.none)
+    this.stopDone = stopDone
+    this.signalStop()
+    this.setPhase("stopping")
+    return Effect.uninterruptible(
+      this.log(this.mundane, "Stopping...").pipe(
+        Effect.zipRight(this.teardown(run, true)),
+        Effect.zipRight(Effect.sync(() => {
+          this.run = undefined
+          this.startedAt = undefined
+          this.setPhase("shutdown")
+        })),
+        Effect.zipRight(this.log(this.mundane, "-Stopped!")),
+        Effect.ensuring(Effect.sync(() => Deferred.unsafeDone(stopDone, Exit.void)))
+      )
+    )
+  }
+
+  /** One stop step: bounded by `stopTimeout`, its failure logged and recorded, never failing. */
+  private stopStep(what: string, effect: Effect.Effect<unknown, unknown>): Effect.Effect<void> {
+    return bounded(effect, this.stopTimeout, what).pipe(
+      Effect.catchAllCause((cause) =>
+        Effect.zipRight(
+          Effect.sync(() => {
+            this.lastStopFailure = cause
+          }),
+          this.log(LogLevel.Warning, `${what} failed while stopping`, cause)
+        )
+      )
+    )
+  }
+
+  private stopHook(
+    name: string,
+    fn: ((self: Service.Service) => Effect.Effect<unknown, unknown, any>) | undefined
+  ): Effect.Effect<void> {
+    if (fn === undefined) return Effect.void
+    return this.stopStep(name, this.userCode(Effect.suspend(() => fn(this))))
+  }
+
+  /**
+   * Releases a run in mode's stop order: onStop, children in reverse, the wait for
+   * `setShutdown`, the run's fibers, its contexts and finalizers (reverse order), onShutdown.
+   * Without hooks it is the rollback of a failed start.
+   */
+  private teardown(run: Run, withHooks: boolean): Effect.Effect<void> {
+    const self = this
+    const options = this.options
+    return Effect.gen(function*() {
+      if (withHooks) yield* self.stopHook("onStop", options.onStop)
+      for (const child of [...self.children].reverse()) {
+        yield* child.stop
+      }
+      if (withHooks && options.waitForShutdown === true) yield* self.awaitShutdown()
+      run.closed = true
+      if (run.fibers.size > 0) yield* self.stopStep("interrupting tasks", run.interruptAll)
+      if (run.scope !== undefined) yield* self.stopStep("releasing contexts", Scope.close(run.scope, Exit.void))
+      if (withHooks) yield* self.stopHook("onShutdown", options.onShutdown)
+      for (const child of run.runtimeChildren) child.detach()
+      run.runtimeChildren.clear()
+    })
+  }
+
+  private awaitShutdown(): Effect.Effect<void> {
+    if (this.shutdownSignalled) return Effect.void
+    const millis = Duration.toMillis(this.shutdownTimeout)
+    return Deferred.await(this.shutdownSignal).pipe(
+      Effect.interruptible,
+      Effect.timeoutTo({
+        duration: this.shutdownTimeout,
+        onSuccess: () => Effect.void,
+        onTimeout: () => {
+          const error = new ServiceError.ShutdownTimeout({ label: this.label, timeoutMillis: millis })
+          this.lastStopFailure = Cause.fail(error)
+          return this.log(LogLevel.Warning, error.message)
+        }
+      }),
+      Effect.flatten
+    )
+  }
+
+  get setShutdown(): Effect.Effect<void> {
+    return Effect.sync(() => {
+      if (this.shutdownSignalled) return
+      this.shutdownSignalled = true
+      Deferred.unsafeDone(this.shutdownSignal, Exit.void)
+    })
+  }
+
+  // ---------------------------------------------------------------------------
+  // restart and crash
+  // ---------------------------------------------------------------------------
+
+  get restart(): Effect.Effect<void, ServiceError.ServiceError> {
+    return this.stop.pipe(
+      Effect.zipRight(Effect.sync(() => {
+        this.crashCause = undefined
+        this.crashOrigin = undefined
+        this.restarts++
+        this.publish()
+      })),
+      Effect.zipRight(
+        this.options.onRestart === undefined ? Effect.void : Effect.mapError(
+          this.userCode(Effect.suspend(() => this.options.onRestart!(this))),
+          (e) => new ServiceError.StartFailed({ label: this.label, cause: Cause.fail(e) })
+        )
+      ),
+      Effect.zipRight(this.start)
+    )
+  }
+
+  crash(reason: unknown): Effect.Effect<void> {
+    return this.crashWith(Cause.isCause(reason) ? reason : Cause.fail(reason))
+  }
+
+  /**
+   * Records a crash. The crash climbs the tree to the nearest service that has a supervisor
+   * (whose supervisor is told) or to the root (which is then stopped, with everything
+   * under it). Every service on the way and under that point is marked with the same cause.
+   */
+  crashWith(cause: Cause.Cause<unknown>): Effect.Effect<void> {
+    return Effect.suspend(() => {
+      if (this.crashCause !== undefined) return Effect.void
+      let top: ServiceImpl = this
+      while (top.supervisor === undefined && top.parent !== undefined) top = top.parent
+      const origin = this.pathSync()
+      const logged = this.log(LogLevel.Error, "Crashed", cause)
+      top.markCrashed(cause, origin)
+      if (top.supervisor !== undefined) return Effect.zipRight(logged, top.supervisor.onCrash(top, cause))
+      return Effect.zipRight(logged, top.stopInBackground())
+    })
+  }
+
+  markCrashed(cause: Cause.Cause<unknown>, origin: string): void {
+    if (this.crashCause === undefined) {
+      this.crashCause = cause
+      this.crashOrigin = origin
+      this.signalStop()
+      this.publish()
+    }
+    for (const child of this.children) child.markCrashed(cause, origin)
+  }
+
+  /**
+   * Stops this service on a fiber of its own: a crash is often reported from inside a
+   * task of the tree being stopped, which cannot wait for its own interruption. The fiber
+   * is owned by this service: `stop`, `run` and `waitUntilStopped` all await the same stop.
+   */
+  private stopInBackground(): Effect.Effect<void> {
+    return Effect.suspend(() => {
+      if (this.crashStopper !== undefined && this.crashStopper.unsafePoll() === null) return Effect.void
+      return Effect.map(Effect.forkDaemon(this.stop), (fiber) => {
+        this.crashStopper = fiber
+      })
+    })
+  }
+
+  /** Waits until the crash-triggered stop (if any) has finished. */
+  get awaitCrashStop(): Effect.Effect<void> {
+    return Effect.suspend(() => {
+      const fiber = this.crashStopper
+      return fiber === undefined ? Effect.void : Effect.asVoid(fiber.await)
+    })
+  }
+
+  // ---------------------------------------------------------------------------
+  // waiting
+  // ---------------------------------------------------------------------------
+
+  private get stopped(): Effect.Effect<void> {
+    return Effect.suspend(() => this.stopSignalled ? Effect.void : Deferred.await(this.stopSignal))
+  }
+
+  sleep(duration: Duration.DurationInput): Effect.Effect<void> {
+    return Effect.suspend(() => this.stopSignalled ? Effect.void : Effect.raceFirst(Effect.sleep(duration), this.stopped))
+  }
+
+  wait<A, E, R>(
+    effect: Effect.Effect<A, E, R>,
+    options?: { readonly timeout?: Duration.DurationInput }
+  ): Effect.Effect<Service.WaitResult<A>, E, R> {
+    const raced = Effect.raceFirst(
+      Effect.map(effect, (result): Service.WaitResult<A> => ({ _tag: "Completed", result, stopped: false })),
+      Effect.as(this.stopped, stoppedResult)
+    )
+    return Effect.suspend(() => {
+      if (this.stopSignalled) return Effect.succeed(stoppedResult)
+      return options?.timeout === undefined
+        ? raced
+        : Effect.timeoutTo(raced, {
+          duration: options.timeout,
+          onSuccess: (r): Service.WaitResult<A> => r,
+          onTimeout: (): Service.WaitResult<A> => timedOutResult
+        })
+    })
+  }
+
+  waitFirst<A, E, R>(
+    effects: Iterable<Effect.Effect<A, E, R>>,
+    options?: { readonly timeout?: Duration.DurationInput }
+  ): Effect.Effect<Service.WaitResults<A>, E, R> {
+    const list = Array.from(effects)
+    const self = this
+    return Effect.scoped(Effect.gen(function*() {
+      if (self.stopSignalled) return { done: [], results: [], stopped: true, timedOut: false }
+      const first = yield* Deferred.make<void>()
+      const fibers = yield* Effect.forEach(list, (effect) =>
+        effect.pipe(
+          Effect.onExit(() => Deferred.succeed(first, undefined)),
+          Effect.forkScoped
+        ))
+      const outcome = yield* Effect.raceFirst(
+        Effect.as(Deferred.await(first), "done" as const),
+        Effect.as(self.stopped, "stopped" as const)
+      ).pipe(
+        options?.timeout === undefined ? (x) => x : Effect.timeoutTo({
+          duration: options.timeout,
+          onSuccess: (x) => x,
+          onTimeout: () => "timedOut" as const
+        })
+      )
+      if (outcome !== "done") {
+        return { done: [], results: [], stopped: outcome === "stopped", timedOut: outcome === "timedOut" }
+      }
+      const done: Array<number> = []
+      const results: Array<A> = []
+      for (let i = 0; i < fibers.length; i++) {
+        const exit = fibers[i]!.unsafePoll()
+        if (exit === null) continue
+        if (Exit.isFailure(exit)) return yield* Effect.failCause(exit.cause)
+        done.push(i)
+        results.push(exit.value)
+      }
+      return { done, results, stopped: false, timedOut: false }
+    }))
+  }
+
+  waitMany<A, E, R>(
+    effects: Iterable<Effect.Effect<A, E, R>>,
+    options?: { readonly timeout?: Duration.DurationInput }
+  ): Effect.Effect<Service.WaitResult<Array<A>>, E, R> {
+    return this.wait(Effect.all(Array.from(effects), { concurrency: "unbounded" }), options)
+  }
+
+  itertimer(interval: Duration.DurationInput, options?: Timer.Options): Stream.Stream<Duration.Duration> {
+    return schedules.itertimer(this, interval, options)
+  }
+
+  waitForStopped(options?: { readonly timeout?: Duration.DurationInput }): Effect.Effect<boolean> {
+    if (options?.timeout === undefined) return Effect.as(this.stopped, true)
+    return Effect.timeoutTo(this.stopped, {
+      duration: options.timeout,
+      onSuccess: () => true,
+      onTimeout: () => false
+    })
+  }
+
+  get waitUntilStopped(): Effect.Effect<void> {
+    return this.stopped
+  }
+
+  // ---------------------------------------------------------------------------
+  // introspection
+  // ---------------------------------------------------------------------------
+
+  get tracebacks(): Effect.Effect<ReadonlyMap<string, string>> {
+    return Effect.flatMap(Clock.currentTimeMillis, (now) =>
+      Effect.suspend(() => {
+        const run = this.run
+        if (run === undefined) return Effect.succeed(new Map<string, string>())
+        return Effect.map(run.describe(now), (lines) => new Map(lines))
+      }))
+  }
+
+  get humanTracebacks(): Effect.Effect<string> {
+    return renderTracebacks(this)
+  }
+
+  toString(): string {
+    return `<${this.label}: ${this.stateSync()}>`
+  }
+
+  toJSON(): unknown {
+    return { _id: "Service", id: this.id, label: this.label, state: this.stateSync() }
+  }
+}
+
+const stoppedResult: Service.WaitResult<never> = { _tag: "Stopped", stopped: true }
+const timedOutResult: Service.WaitResult<never> = { _tag: "TimedOut", stopped: false }
+
+export const isService = (u: unknown): u is ServiceImpl => typeof u === "object" && u !== null && TypeId in u
+
+export const asImpl = (service: Service.Service): ServiceImpl => {
+  if (!isService(service)) {
+    throw new TypeError(`Not an effect-mode service: ${String(service)}`)
+  }
+  return service
+}
+
