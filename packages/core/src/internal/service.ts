@@ -5,8 +5,9 @@ import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
-import type * as Fiber from "effect/Fiber"
+import * as Fiber from "effect/Fiber"
 import * as FiberId from "effect/FiberId"
+import * as FiberRef from "effect/FiberRef"
 import * as LogLevel from "effect/LogLevel"
 import * as Option from "effect/Option"
 import * as Queue from "effect/Queue"
@@ -38,6 +39,26 @@ export interface SupervisorLink {
 let nextId = 1
 
 const defaultShutdownTimeout = Duration.seconds(60)
+
+/**
+ * True on a fiber that runs a stop (or a start's rollback). Such a fiber is never
+ * interrupted from outside, so the stop steps can be interruptible (for their deadlines)
+ * without the stop being cut short by whoever asked for it; stops of children run inline.
+ */
+const onStopFiber: FiberRef.FiberRef<boolean> = FiberRef.unsafeMake(false)
+
+/**
+ * Runs a stop procedure on a fiber of its own unless already on one. The caller waits for
+ * it without being able to cut it short: a stop never leaves a half-stopped tree, and it
+ * is bounded by its own deadlines.
+ */
+const isolateStop = (effect: Effect.Effect<void>): Effect.Effect<void> =>
+  Effect.flatMap(FiberRef.get(onStopFiber), (inside) =>
+    inside
+      ? effect
+      : Effect.uninterruptible(
+        Effect.flatMap(Effect.forkDaemon(Effect.locally(effect, onStopFiber, true)), Fiber.join)
+      ))
 
 /** @internal */
 export const TypeId: unique symbol = Symbol.for("@effect-mode/core/Service")
@@ -260,7 +281,10 @@ export class ServiceImpl implements Service.Service {
 
   /** Runs user code of this service: its context provided, its logs annotated. */
   userCode<A, E>(effect: Effect.Effect<A, E, any>): Effect.Effect<A, E> {
-    return Effect.annotateLogs(Effect.provide(effect, this.context), this.annotations())
+    return Effect.annotateLogs(
+      Effect.locally(Effect.provide(effect, this.context), onStopFiber, false),
+      this.annotations()
+    )
   }
 
   // ---------------------------------------------------------------------------
@@ -354,7 +378,7 @@ export class ServiceImpl implements Service.Service {
     // The start did not complete: a step failed, the start was interrupted, a stop was
     // requested meanwhile, or the service crashed while starting. Release what was
     // acquired, in reverse, and say why.
-    return this.teardown(run, false).pipe(
+    return isolateStop(this.teardown(run, false)).pipe(
       Effect.zipRight(Effect.suspend(() => {
         this.run = undefined
         const failure = Exit.isFailure(exit) ? exit.cause : this.crashCause
@@ -520,7 +544,7 @@ export class ServiceImpl implements Service.Service {
     this.stopDone = stopDone
     this.signalStop()
     this.setPhase("stopping")
-    return Effect.uninterruptible(
+    return isolateStop(
       this.log(this.mundane, "Stopping...").pipe(
         Effect.zipRight(this.teardown(run, true)),
         Effect.zipRight(Effect.sync(() => {
@@ -667,7 +691,7 @@ export class ServiceImpl implements Service.Service {
   private stopInBackground(): Effect.Effect<void> {
     return Effect.suspend(() => {
       if (this.crashStopper !== undefined && this.crashStopper.unsafePoll() === null) return Effect.void
-      return Effect.map(Effect.forkDaemon(this.stop), (fiber) => {
+      return Effect.map(Effect.forkDaemon(Effect.locally(this.stop, onStopFiber, true)), (fiber) => {
         this.crashStopper = fiber
       })
     })
