@@ -830,6 +830,41 @@ export class ServiceImpl implements Service.Service {
 const stoppedResult: Service.WaitResult<never> = { _tag: "Stopped", stopped: true }
 const timedOutResult: Service.WaitResult<never> = { _tag: "TimedOut", stopped: false }
 
+/**
+ * Handle members that are methods work detached too (`Effect.flatMap(make, parent.addDependency)`):
+ * each is bound to its service on first access, so services that never hand out a method
+ * pay nothing for it.
+ */
+const bindOnAccess = (proto: object, names: ReadonlyArray<string>): void => {
+  for (const name of names) {
+    const fn = (proto as Record<string, (...args: Array<unknown>) => unknown>)[name]!
+    Object.defineProperty(proto, name, {
+      configurable: true,
+      get(this: object) {
+        const bound = fn.bind(this)
+        Object.defineProperty(this, name, { value: bound, configurable: true, writable: true })
+        return bound
+      }
+    })
+  }
+}
+
+bindOnAccess(ServiceImpl.prototype, [
+  "crash",
+  "sleep",
+  "wait",
+  "waitFirst",
+  "waitMany",
+  "waitForStopped",
+  "itertimer",
+  "addDependency",
+  "addRuntimeDependency",
+  "removeDependency",
+  "addFuture",
+  "addContext",
+  "addFinalizer"
+])
+
 export const isService = (u: unknown): u is ServiceImpl => typeof u === "object" && u !== null && TypeId in u
 
 export const asImpl = (service: Service.Service): ServiceImpl => {
