@@ -1,0 +1,48 @@
+import { describe, expect } from "@effect/vitest"
+import { Effect } from "effect"
+import { Service } from "@effect-mode/core"
+import { it } from "./support/it.js"
+import { captureLogs, type Captured } from "./support/logs.js"
+
+describe("logging", () => {
+  it.effect("lifecycle lines carry the mode prefix (one dash per level below the root) at mundaneLevel", () =>
+    Effect.gen(function*() {
+      const lines: Array<Captured> = []
+      const root = yield* Service.make("App")
+      yield* root.addDependency(yield* Service.make("Consumer", { mundaneLevel: "debug" }))
+      yield* captureLogs(Effect.zipRight(root.start, root.stop), lines)
+      const summary = lines.map((l) => `${l.level} ${l.message}`)
+      expect(summary).toEqual([
+        "INFO [^App]: Starting...",
+        "DEBUG [^-Consumer]: Starting...",
+        "INFO [^App]: Stopping...",
+        "DEBUG [^-Consumer]: Stopping...",
+        "DEBUG [^-Consumer]: -Stopped!",
+        "INFO [^App]: -Stopped!"
+      ])
+      expect(lines[1]!.annotations).toEqual({ service: "Consumer", servicePath: "App/Consumer" })
+    }))
+
+  it.effect("logs written by hooks and tasks carry the service's label and path (and the task name)", () =>
+    Effect.gen(function*() {
+      const lines: Array<Captured> = []
+      const root = yield* Service.make("App")
+      const consumer = yield* Service.make("Consumer", {
+        onStart: () => Effect.log("subscribing"),
+        tasks: [Service.task(() => Effect.log("polling"), { name: "poll" })]
+      })
+      yield* root.addDependency(consumer)
+      yield* captureLogs(
+        Effect.gen(function*() {
+          yield* root.start
+          yield* Effect.yieldNow()
+          yield* root.stop
+        }),
+        lines
+      )
+      const subscribing = lines.find((l) => l.message === "subscribing")!
+      expect(subscribing.annotations).toEqual({ service: "Consumer", servicePath: "App/Consumer" })
+      const polling = lines.find((l) => l.message === "polling")!
+      expect(polling.annotations).toEqual({ service: "Consumer", servicePath: "App/Consumer", task: "poll" })
+    }))
+})
