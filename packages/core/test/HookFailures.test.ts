@@ -278,3 +278,47 @@ describe("deadlines and concurrency", () => {
     expect(() => Service.make("S", { shutdownTimeout: -5 }).pipe(Effect.runSync)).toThrow(/shutdownTimeout.*-5/)
   })
 })
+
+describe("stopping from inside", () => {
+  it.effect("a task that stops its own service does not deadlock", () =>
+    Effect.gen(function*() {
+      const log: Array<string> = []
+      const svc = yield* Service.make("SelfStopper", {
+        tasks: [Service.task((self) => Effect.zipRight(Effect.sleep("1 second"), self.stop))],
+        onShutdown: () => Effect.sync(() => log.push("onShutdown"))
+      })
+      yield* svc.start
+      yield* TestClock.adjust("1 second")
+      yield* svc.waitUntilStopped
+      yield* svc.stop
+      expect(yield* svc.state).toBe("shutdown")
+      expect(log).toEqual(["onShutdown"])
+    }))
+
+  it.effect("a child's task that stops the root does not deadlock", () =>
+    Effect.gen(function*() {
+      const root = yield* Service.make("Root")
+      const child = yield* Service.make("Child", {
+        tasks: [Service.task(() => Effect.zipRight(Effect.sleep("1 second"), root.stop))]
+      })
+      yield* root.addDependency(child)
+      yield* root.start
+      yield* TestClock.adjust("1 second")
+      yield* root.waitUntilStopped
+      yield* root.stop
+      expect(yield* root.state).toBe("shutdown")
+      expect(yield* child.state).toBe("shutdown")
+    }))
+
+  it.effect("onStart and onStop may call stop on their own service", () =>
+    Effect.gen(function*() {
+      const early = yield* Service.make("Early", { onStart: (self) => self.stop })
+      yield* early.start
+      yield* early.stop
+      expect(yield* early.state).toBe("shutdown")
+      const late = yield* Service.make("Late", { onStop: (self) => self.stop })
+      yield* late.start
+      yield* late.stop
+      expect(yield* late.state).toBe("shutdown")
+    }))
+})

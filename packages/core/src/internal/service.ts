@@ -48,6 +48,12 @@ const defaultShutdownTimeout = Duration.seconds(60)
 const onStopFiber: FiberRef.FiberRef<boolean> = FiberRef.unsafeMake(false)
 
 /**
+ * The service whose own code (a hook, a task, a future) the current fiber runs, if any.
+ * A stop asked for from inside the code being stopped cannot wait for itself.
+ */
+const runningCodeOf: FiberRef.FiberRef<ServiceImpl | undefined> = FiberRef.unsafeMake<ServiceImpl | undefined>(undefined)
+
+/**
  * Runs a stop procedure on a fiber of its own unless already on one. The caller waits for
  * it without being able to cut it short: a stop never leaves a half-stopped tree, and it
  * is bounded by its own deadlines.
@@ -282,9 +288,20 @@ export class ServiceImpl implements Service.Service {
   /** Runs user code of this service: its context provided, its logs annotated. */
   userCode<A, E>(effect: Effect.Effect<A, E, any>): Effect.Effect<A, E> {
     return Effect.annotateLogs(
-      Effect.locally(Effect.provide(effect, this.context), onStopFiber, false),
+      Effect.provide(effect, this.context).pipe(
+        Effect.locally(onStopFiber, false),
+        Effect.locally(runningCodeOf, this)
+      ),
       this.annotations()
     )
+  }
+
+  /** True when `other` is this service or one of its descendants. */
+  private contains(other: ServiceImpl): boolean {
+    for (let s: ServiceImpl | undefined = other; s !== undefined; s = s.parent) {
+      if (s === this) return true
+    }
+    return false
   }
 
   // ---------------------------------------------------------------------------
@@ -451,6 +468,7 @@ export class ServiceImpl implements Service.Service {
           Effect.onError((cause) =>
             Cause.isInterruptedOnly(cause) ? Effect.void : this.crashWith(cause)
           ),
+          Effect.locally(runningCodeOf, this),
           Effect.annotateLogs(this.annotations()),
           Effect.annotateLogs("task", name)
         )
@@ -516,6 +534,17 @@ export class ServiceImpl implements Service.Service {
   // ---------------------------------------------------------------------------
 
   get stop(): Effect.Effect<void> {
+    return Effect.flatMap(FiberRef.get(runningCodeOf), (caller) => {
+      // Asked from inside the code this stop will interrupt or wait for (a task of this
+      // tree, or one of its hooks): start the stop and return at once.
+      if (caller !== undefined && this.contains(caller) && !(this.phase === "init" || this.phase === "shutdown")) {
+        return this.phase === "stopping" ? Effect.void : this.stopInBackground()
+      }
+      return this.stopNow
+    })
+  }
+
+  private get stopNow(): Effect.Effect<void> {
     return Effect.suspend(() => {
       switch (this.phase) {
         case "init":
@@ -691,7 +720,8 @@ export class ServiceImpl implements Service.Service {
   private stopInBackground(): Effect.Effect<void> {
     return Effect.suspend(() => {
       if (this.crashStopper !== undefined && this.crashStopper.unsafePoll() === null) return Effect.void
-      return Effect.map(Effect.forkDaemon(Effect.locally(this.stop, onStopFiber, true)), (fiber) => {
+      const stop = this.stopNow.pipe(Effect.locally(onStopFiber, true), Effect.locally(runningCodeOf, undefined))
+      return Effect.map(Effect.forkDaemon(stop), (fiber) => {
         this.crashStopper = fiber
       })
     })
