@@ -1,0 +1,72 @@
+/**
+ * Runs one subject of one scenario in a fresh child process and reads its row back.
+ *
+ * @since 0.0.0
+ */
+import { spawn } from "node:child_process"
+import { fileURLToPath } from "node:url"
+import { ROW_MARK, type Row } from "./Row.js"
+
+const childScript = fileURLToPath(new URL("./child.ts", import.meta.url))
+const packageDir = fileURLToPath(new URL("..", import.meta.url))
+
+/**
+ * Options of `runInChild`.
+ *
+ * @example
+ * ```ts
+ * import type { ChildOptions } from "@effect-mode/bench/spawn"
+ *
+ * const options: ChildOptions = { cpuProfDir: "profiles" }
+ * ```
+ *
+ * @since 0.0.0
+ */
+export interface ChildOptions {
+  /** Write a V8 CPU profile of the child into this directory. */
+  readonly cpuProfDir?: string | undefined
+}
+
+/**
+ * Spawns `node --expose-gc --import tsx src/child.ts scenario subject n` and resolves with the
+ * row it prints; rejects (with its stderr) when it exits without one.
+ *
+ * @example
+ * ```ts
+ * import { runInChild } from "@effect-mode/bench/spawn"
+ *
+ * const row = await runInChild("tree", "effect-mode", 1000)
+ * ```
+ *
+ * @since 0.0.0
+ */
+export const runInChild = (scenario: string, subject: string, n: number, options: ChildOptions = {}): Promise<Row> =>
+  new Promise((resolve, reject) => {
+    const flags = ["--expose-gc", "--import", "tsx"]
+    if (options.cpuProfDir !== undefined) flags.push("--cpu-prof", `--cpu-prof-dir=${options.cpuProfDir}`)
+    const child = spawn(process.execPath, [...flags, childScript, scenario, subject, String(n)], {
+      cwd: packageDir,
+      stdio: ["ignore", "pipe", "pipe"]
+    })
+    let stdout = ""
+    let stderr = ""
+    child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
+      stdout += chunk
+    })
+    child.stderr.setEncoding("utf8").on("data", (chunk: string) => {
+      stderr += chunk
+    })
+    child.on("error", reject)
+    child.on("close", (code, signal) => {
+      const line = stdout.split("\n").find((l) => l.startsWith(ROW_MARK))
+      if (code === 0 && line !== undefined) {
+        resolve(JSON.parse(line.slice(ROW_MARK.length)) as Row)
+      } else {
+        reject(
+          new Error(
+            `${scenario}/${subject}/n=${n}: child exited with ${signal ?? code} and no row\n${stderr.slice(-4000)}`
+          )
+        )
+      }
+    })
+  })

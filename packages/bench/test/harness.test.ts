@@ -1,0 +1,58 @@
+import { describe, expect, it } from "vitest"
+import { parseArgs } from "../src/args.js"
+import { runTree } from "../src/scenarios/tree.js"
+import { runInChild } from "../src/spawn.js"
+import { percentile, median } from "../src/stats.js"
+import { medianRow, renderGroup } from "../src/table.js"
+
+const known = ["tree", "restart", "timers", "shutdown", "soak"]
+
+describe("bench harness", () => {
+  it("parses the command line", () => {
+    const args = parseArgs(["--scenario", "tree", "--n", "1000,10_000", "--runs=2", "--json", "out.json"], known)
+    expect(args).toMatchObject({ scenarios: ["tree"], sizes: [1000, 10000], runs: 2, json: "out.json" })
+    expect(parseArgs([], known).scenarios).toEqual(known)
+    expect(parseArgs(["--scenario", "all"], known).scenarios).toEqual(known)
+    expect(() => parseArgs(["--scenario", "trees"], known)).toThrow(/"trees"/)
+    expect(() => parseArgs(["--n", "-3"], known)).toThrow(/"-3"/)
+    expect(() => parseArgs(["--frobnicate"], known)).toThrow(/--frobnicate/)
+  })
+
+  it("takes medians and nearest-rank percentiles", () => {
+    expect(median([5, 1, 3])).toBe(3)
+    expect(median([4, 1, 3, 2])).toBe(2.5)
+    const xs = Array.from({ length: 100 }, (_, i) => i + 1)
+    expect(percentile(xs, 50)).toBe(50)
+    expect(percentile(xs, 99)).toBe(99)
+    const row = medianRow([
+      { scenario: "tree", n: 10, subject: "effect-mode", wallMs: 3, peakRssMb: 50 },
+      { scenario: "tree", n: 10, subject: "effect-mode", wallMs: 9, peakRssMb: 52 },
+      { scenario: "tree", n: 10, subject: "effect-mode", wallMs: 5, peakRssMb: 51 }
+    ])
+    expect(row).toMatchObject({ n: 10, wallMs: 5, peakRssMb: 51, runs: 3 })
+  })
+
+  it("prints effect-mode's ratio to each baseline", () => {
+    const table = renderGroup("tree", 10, [
+      { scenario: "tree", n: 10, subject: "effect-mode", wallMs: 3, peakRssMb: 60 },
+      { scenario: "tree", n: 10, subject: "baseline-effect", wallMs: 2, peakRssMb: 40 }
+    ], [{ key: "wallMs", header: "wall" }, { key: "peakRssMb", header: "rss" }])
+    expect(table).toMatch(/÷ baseline-effect\s+1\.50x\s+1\.50x/)
+  })
+
+  it("runs the tree scenario in-process for both subjects, every service running", async () => {
+    for (const subject of ["effect-mode", "baseline-effect"]) {
+      const row = await runTree(subject, 10)
+      expect(row).toMatchObject({ scenario: "tree", n: 10, subject })
+      expect(row["startMs"]).toBeGreaterThan(0)
+      expect(row["stopMs"]).toBeGreaterThan(0)
+      expect(Number.isFinite(row.heapPerServiceKb)).toBe(true)
+    }
+  })
+
+  it("runs a subject in a child process and reads its row back", async () => {
+    const row = await runInChild("tree", "baseline-effect", 10)
+    expect(row).toMatchObject({ scenario: "tree", n: 10, subject: "baseline-effect" })
+    expect(row.peakRssMb).toBeGreaterThan(0)
+  })
+})
