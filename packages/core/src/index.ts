@@ -10,6 +10,13 @@
 export * as Beacon from "./Beacon.js"
 
 /**
+ * Cron expressions on Effect's `Cron`, in a time zone, read from `Clock`.
+ *
+ * @since 0.1.0
+ */
+export * as Crontab from "./Crontab.js"
+
+/**
  * Diagnostic flags.
  *
  * @since 0.1.0

@@ -1,16 +1,124 @@
+import * as Clock from "effect/Clock"
+import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import type * as Fiber from "effect/Fiber"
+import * as FiberRef from "effect/FiberRef"
+import * as LogLevel from "effect/LogLevel"
+import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
 import type * as Timer from "../Timer.js"
+import { decodeDuration } from "./duration.js"
+import * as timerMetrics from "./timerMetrics.js"
+import { DelayState, type WakeLevel } from "./timerState.js"
 
-// PLACEHOLDER: replaced by the full Timer implementation (issue 3).
-export const make = (interval: Duration.DurationInput, options: Timer.Options = {}): Effect.Effect<Timer.Timer> =>
-  Effect.sync(() => {
-    const d = Duration.decode(interval)
+/** mode's default `max_drift_correction` (0.1 s). */
+export const DEFAULT_MAX_DRIFT_CORRECTION_MILLIS = 100
+
+/** What the tick steps need of a timer's bookkeeping (`DelayState` or `FixedRateState`). */
+export interface TickState {
+  readonly overlapped: boolean
+  plan(now: number): number
+  wake(now: number): WakeLevel
+  overlapMessage(): string
+  driftMessage(): string
+  debugMessage(): string
+}
+
+/** The fiber's `Clock` (so `TestClock` drives timers), monotonic, in milliseconds. */
+export const nowMillis = (fiber: Fiber.RuntimeFiber<unknown, unknown>): number =>
+  Number(Context.get(fiber.currentDefaultServices, Clock.Clock).unsafeCurrentTimeNanos()) / 1_000_000
+
+const enabled = (fiber: Fiber.RuntimeFiber<unknown, unknown>, level: LogLevel.LogLevel): boolean =>
+  level.ordinal >= fiber.getFiberRef(FiberRef.currentMinimumLogLevel).ordinal
+
+/**
+ * The consumer asks for a tick: plan the sleep (logging an overlap at warning), then run
+ * `sleep(millis)`. The log line is only formatted when its level is enabled.
+ */
+export const planThen = <A, E, R>(state: TickState, sleep: (millis: number) => Effect.Effect<A, E, R>) =>
+  Effect.withFiberRuntime<A, E, R>((fiber) => {
+    const millis = state.plan(nowMillis(fiber))
+    const sleeping = sleep(millis)
+    return state.overlapped && enabled(fiber, LogLevel.Warning)
+      ? Effect.zipRight(Effect.logWarning(state.overlapMessage()), sleeping)
+      : sleeping
+  })
+
+/** The timer woke up: record the drift and log it (info when mode would, else debug). */
+export const wake = (state: TickState): Effect.Effect<void> =>
+  Effect.withFiberRuntime<void>((fiber) => {
+    const level = state.wake(nowMillis(fiber))
+    if (!enabled(fiber, level)) return Effect.void
+    return Effect.logWithLevel(level, level === LogLevel.Info ? state.driftMessage() : state.debugMessage())
+  })
+
+export const decodeMaxDriftCorrection = (input: Duration.DurationInput | undefined, what: string): number =>
+  input === undefined
+    ? DEFAULT_MAX_DRIFT_CORRECTION_MILLIS
+    : Duration.toMillis(decodeDuration(input, `maxDriftCorrection of ${what}`))
+
+const decodeName = (name: unknown, fallback: string): string => {
+  if (name === undefined) return fallback
+  if (typeof name !== "string") throw new TypeError(`Invalid timer name: ${String(name)} is not a string`)
+  return name
+}
+
+/**
+ * The tick stream of a fixed-delay timer: pull-based (a tick is planned, and slept for,
+ * only when the consumer asks for it). With `shouldStop`, it ends as soon as that is true,
+ * checked before each sleep and after each wake-up (mode's `itertimer`).
+ */
+export const tickStream = (
+  state: DelayState,
+  sleep: (millis: number) => Effect.Effect<void>,
+  shouldStop?: Effect.Effect<boolean>
+): Stream.Stream<Duration.Duration> => {
+  const sleepTick = planThen(state, (millis) => Effect.as(sleep(millis), millis))
+  const step: Effect.Effect<Duration.Duration, Option.Option<never>> = shouldStop === undefined
+    ? Effect.map(Effect.zipLeft(sleepTick, wake(state)), Duration.millis)
+    : Effect.flatMap(shouldStop, (stop) =>
+      stop ? Effect.fail(Option.none()) : Effect.flatMap(sleepTick, (millis) =>
+        Effect.flatMap(shouldStop, (stopped) =>
+          stopped
+            ? Effect.fail(Option.none())
+            : Effect.as(wake(state), Duration.millis(millis)))))
+  return Stream.suspend(() => {
+    state.reset()
+    return Stream.repeatEffectOption(step)
+  })
+}
+
+const sleepMillis = (millis: number): Effect.Effect<void> => Effect.sleep(Duration.millis(millis))
+
+export const make = (interval: Duration.DurationInput, options: Timer.Options = {}): Effect.Effect<Timer.Timer> => {
+  const name = decodeName(options.name, "timer")
+  const decoded = decodeDuration(interval, `interval of timer ${name}`)
+  const maxDriftCorrection = decodeMaxDriftCorrection(options.maxDriftCorrection, `timer ${name}`)
+  return Effect.sync((): Timer.Timer => {
+    const state = new DelayState(name, Duration.toMillis(decoded), maxDriftCorrection, timerMetrics.make(name))
     return {
-      name: options.name ?? "timer",
-      interval: d,
-      stats: Effect.succeed({ iteration: 0, drifting: 0, driftingEarly: 0, driftingLate: 0, overlaps: 0 }),
-      ticks: Stream.repeatEffect(Effect.as(Effect.sleep(d), d))
+      name,
+      interval: decoded,
+      stats: Effect.sync(() => state.stats),
+      ticks: tickStream(state, sleepMillis)
     }
   })
+}
+
+/**
+ * mode's `itertimer` on a service: a tick stream whose sleeps wake early when the service
+ * stops or crashes, and which ends then. Its metrics are labelled with the service path.
+ */
+export const itertimer = (
+  self: { readonly sleep: (d: Duration.DurationInput) => Effect.Effect<void>; readonly shouldStop: Effect.Effect<boolean>; readonly beacon: { readonly path: Effect.Effect<string> } },
+  interval: Duration.DurationInput,
+  options: Timer.Options = {}
+): Stream.Stream<Duration.Duration> => {
+  const name = decodeName(options.name, "itertimer")
+  const millis = Duration.toMillis(decodeDuration(interval, `interval of itertimer ${name}`))
+  const maxDriftCorrection = decodeMaxDriftCorrection(options.maxDriftCorrection, `itertimer ${name}`)
+  const sleep = (ms: number) => self.sleep(Duration.millis(ms))
+  return Stream.unwrap(Effect.map(self.beacon.path, (path) =>
+    tickStream(new DelayState(name, millis, maxDriftCorrection, timerMetrics.make(name, path)), sleep, self.shouldStop)))
+}

@@ -1,0 +1,70 @@
+/**
+ * `Service.crontab`: mode's `@Service.crontab`. The loop reads the time from `Clock`,
+ * sleeps until the next run (in steps of at most an hour, so a jump of the wall clock, or
+ * a machine that slept, is noticed), checks the stop signal and calls `fn`. The next run is
+ * computed after the call, strictly after the last one: one scheduled time never runs twice.
+ */
+import * as Clock from "effect/Clock"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import type * as Crontab from "../Crontab.js"
+import type * as Service from "../Service.js"
+import * as cron from "./cron.js"
+import { callWith, declaredName, decodeOnError, taskName } from "./timerTask.js"
+
+/** The longest single sleep of a crontab before it reads the clock again. */
+const MAX_SLEEP_MILLIS = 60 * 60 * 1000
+
+/** Sleeps on `Clock` until `instant` (epoch millis). */
+export const sleepUntil = (instant: number): Effect.Effect<void> => {
+  const step: Effect.Effect<void> = Effect.flatMap(Clock.currentTimeMillis, (now) =>
+    now >= instant
+      ? Effect.void
+      : Effect.zipRight(Effect.sleep(Duration.millis(Math.min(instant - now, MAX_SLEEP_MILLIS))), again))
+  const again = Effect.suspend(() => step)
+  return step
+}
+
+/** Runs `call` at every time `tab` matches, until the service stops. */
+export const runCrontab = <E, R>(
+  self: Service.Service,
+  tab: Crontab.Crontab,
+  call: Effect.Effect<void, E, R>
+): Effect.Effect<void, E, R> => {
+  let lastInstant = Number.NEGATIVE_INFINITY
+  let lastWall = Number.NEGATIVE_INFINITY
+  let forever: Effect.Effect<void, E, R> = Effect.void
+  const again = Effect.suspend(() => forever)
+  const callThenAgain = Effect.zipRight(call, again)
+  forever = Effect.flatMap(Clock.currentTimeMillis, (now) => {
+    const next = cron.nextRun(tab, Math.max(now, lastInstant), lastWall)
+    return Effect.zipRight(
+      sleepUntil(next.instant),
+      Effect.flatMap(self.shouldStop, (stop) => {
+        if (stop) return Effect.void
+        lastInstant = next.instant
+        lastWall = next.wall
+        return callThenAgain
+      })
+    )
+  })
+  return forever
+}
+
+export const crontab = <E, R>(
+  cronFormat: string,
+  fn: (self: Service.Service) => Effect.Effect<void, E, R>,
+  options: Service.CrontabTaskOptions = {}
+): Service.Task<E, R> => {
+  const tab = cron.parse(cronFormat, options.timezone)
+  const declared = declaredName(options.name, fn)
+  const onError = decodeOnError(options.onError, `Service.crontab ${JSON.stringify(cronFormat)}`)
+  return {
+    _tag: "Task",
+    name: declared,
+    onError,
+    run: (self) =>
+      Effect.flatMap(taskName(declared, "crontab"), (name) =>
+        Effect.suspend(() => runCrontab(self, tab, callWith(self, fn, "Crontab", name, onError))))
+  }
+}

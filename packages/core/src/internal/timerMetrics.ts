@@ -1,0 +1,51 @@
+/**
+ * The Effect metrics of timers. Each timer resolves its three metric hooks once (per run)
+ * from the global registry and updates them synchronously on every tick: no Effect, no
+ * label merging and no registry lookup per tick.
+ */
+import * as Metric from "effect/Metric"
+import * as MetricBoundaries from "effect/MetricBoundaries"
+import type * as MetricHook from "effect/MetricHook"
+import * as MetricKey from "effect/MetricKey"
+import * as MetricLabel from "effect/MetricLabel"
+
+export const ticksKey = MetricKey.counter("effect_mode_timer_ticks", {
+  description: "Ticks handed over by timers (Timer, Service.timer, itertimer)"
+})
+
+export const overlapsKey = MetricKey.counter("effect_mode_timer_overlaps", {
+  description: "Ticks whose consumer outlasted the timer's interval"
+})
+
+export const driftKey = MetricKey.histogram(
+  "effect_mode_timer_drift_seconds",
+  MetricBoundaries.exponential({ start: 0.001, factor: 2, count: 14 }),
+  "How early or late (absolute) timers woke up, in seconds"
+)
+
+export const ticks = Metric.fromMetricKey(ticksKey)
+export const overlaps = Metric.fromMetricKey(overlapsKey)
+export const drift = Metric.fromMetricKey(driftKey)
+
+/** The labels of one timer: `service` (its path, when it belongs to a service), then `timer`. */
+export const labels = (timer: string, service?: string): Array<MetricLabel.MetricLabel> =>
+  service === undefined
+    ? [MetricLabel.make("timer", timer)]
+    : [MetricLabel.make("service", service), MetricLabel.make("timer", timer)]
+
+/** The hooks one timer updates. */
+export interface TimerMetrics {
+  readonly ticks: MetricHook.MetricHook<number, unknown>
+  readonly overlaps: MetricHook.MetricHook<number, unknown>
+  readonly drift: MetricHook.MetricHook<number, unknown>
+}
+
+export const make = (timer: string, service?: string): TimerMetrics => {
+  const tags = labels(timer, service)
+  const registry = Metric.globalMetricRegistry
+  return {
+    ticks: registry.get(MetricKey.taggedWithLabels(ticksKey, tags)),
+    overlaps: registry.get(MetricKey.taggedWithLabels(overlapsKey, tags)),
+    drift: registry.get(MetricKey.taggedWithLabels(driftKey, tags))
+  }
+}
