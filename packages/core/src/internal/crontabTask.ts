@@ -1,8 +1,9 @@
 /**
  * `Service.crontab`: mode's `@Service.crontab`. The loop reads the time from `Clock`,
- * sleeps until the next run (in steps of at most an hour, so a jump of the wall clock, or
- * a machine that slept, is noticed), checks the stop signal and calls `fn`. The next run is
- * computed after the call, strictly after the last one: one scheduled time never runs twice.
+ * sleeps until the next run (in steps of at most a day: timers cannot sleep past 24.8 days,
+ * and a jump of the wall clock is noticed within a day), checks the stop signal and calls
+ * `fn`. The next run is computed after the call, strictly after the last one and for a later
+ * local time: one scheduled time never runs twice, and runs missed meanwhile are skipped.
  */
 import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
@@ -13,7 +14,7 @@ import * as cron from "./cron.js"
 import { callWith, declaredName, decodeOnError, taskName } from "./timerTask.js"
 
 /** The longest single sleep of a crontab before it reads the clock again. */
-const MAX_SLEEP_MILLIS = 60 * 60 * 1000
+const MAX_SLEEP_MILLIS = 24 * 60 * 60 * 1000
 
 /** Sleeps on `Clock` until `instant` (epoch millis). */
 export const sleepUntil = (instant: number): Effect.Effect<void> => {
