@@ -23,7 +23,7 @@ const cronService = (
   calls: Array<string>,
   format: string,
   options: Service.CrontabTaskOptions = {},
-  work: Effect.Effect<void> = Effect.void
+  work: Effect.Effect<void, unknown> = Effect.void
 ) =>
   Service.make("Cron", {
     tasks: [

@@ -11,12 +11,11 @@ const lateClock = (base: Clock.Clock, lateMillis: number): Clock.Clock => ({
   unsafeCurrentTimeNanos: () => base.unsafeCurrentTimeNanos(),
   currentTimeMillis: base.currentTimeMillis,
   currentTimeNanos: base.currentTimeNanos,
-  scheduler: () => base.scheduler(),
   sleep: (d) => base.sleep(Duration.sum(d, Duration.millis(lateMillis)))
 })
 
 /** A callback recording the Clock time of each call, then running `work`. */
-const recorder = (calls: Array<number>, work: Effect.Effect<void> = Effect.void) => () =>
+const recorder = (calls: Array<number>, work: Effect.Effect<void, unknown> = Effect.void) => () =>
   Effect.flatMap(Clock.currentTimeMillis, (now) => {
     calls.push(now)
     return work
@@ -251,7 +250,7 @@ describe("Service.timer", () => {
 
   it.plain("bad input throws when declared, naming the value", () => {
     expect(() => Service.timer("-1 seconds", () => Effect.void)).toThrow(/interval of Service.timer: "-1 seconds"/)
-    expect(() => Service.timer("1 second", function flush() { return Effect.void }, { maxDriftCorrection: "a bit" }))
+    expect(() => Service.timer("1 second", function flush() { return Effect.void }, { maxDriftCorrection: "a bit" as Duration.DurationInput }))
       .toThrow(/maxDriftCorrection of Service.timer flush: "a bit"/)
     expect(() => Service.timer("1 second", () => Effect.void, { rate: "sometimes" as "fixed" })).toThrow(/"sometimes"/)
     expect(() => Service.timer("1 second", () => Effect.void, { onError: "ignore" as "log" })).toThrow(/"ignore"/)

@@ -14,7 +14,6 @@ const skewedClock = (base: Clock.Clock, skewMillis: number): Clock.Clock => ({
   unsafeCurrentTimeNanos: () => base.unsafeCurrentTimeNanos(),
   currentTimeMillis: base.currentTimeMillis,
   currentTimeNanos: base.currentTimeNanos,
-  scheduler: () => base.scheduler(),
   sleep: (d) => base.sleep(Duration.millis(Math.max(0, Duration.toMillis(d) + skewMillis)))
 })
 
