@@ -1,0 +1,402 @@
+/**
+ * Lifecycle operations that overlap: none may hang (each is awaited with `settle`, which
+ * moves the TestClock a bounded number of steps and fails with "hung"), leak a fiber (the
+ * leak-checked `it`), or leave a resource held or released twice (the `Ledger`).
+ *
+ * Extends HookFailures.test.ts ("deadlines and concurrency"), which already covers a single
+ * stop during a hanging onStart, a parent's stop during a child's hanging start, an
+ * interrupted start during onStarted, restart during stop and a crash from onStop.
+ */
+import { describe, expect } from "@effect/vitest"
+import { Effect, Fiber, Option, TestClock } from "effect"
+import { Service } from "@effect-mode/core"
+import { bounded, crashOf, defect, Ledger, outcome, settle } from "./fixtures/harness.js"
+import { it } from "./support/it.js"
+
+type Hook = "onFirstStart" | "onStart" | "onStarted" | "onStop" | "onShutdown" | "onRestart"
+const hookNames: ReadonlyArray<Hook> = ["onFirstStart", "onStart", "onStarted", "onStop", "onShutdown", "onRestart"]
+
+interface Spec {
+  /** What a hook does after it is recorded in `calls` (default: nothing). */
+  readonly hooks?: Partial<Record<Hook, (self: Service.Service) => Effect.Effect<void, unknown>>>
+  /** The body of the service's task, after it is recorded as acquired (default: never). */
+  readonly task?: (self: Service.Service) => Effect.Effect<void, unknown>
+}
+
+/**
+ * P with children A and B. Each service records its hook calls in `calls`, acquires a
+ * context and a finalizer in `onStart` (before the hook's own behaviour) and runs a task,
+ * all in `ledger`.
+ */
+const family = (specs: Partial<Record<"P" | "A" | "B", Spec>> = {}) =>
+  Effect.gen(function*() {
+    const ledger = new Ledger()
+    const calls: Array<string> = []
+    const options = (name: "P" | "A" | "B"): Service.Options<unknown, never> => {
+      const spec = specs[name] ?? {}
+      const hook = (h: Hook) => (self: Service.Service) =>
+        Effect.suspend(() => {
+          calls.push(`${name}.${h}`)
+          return spec.hooks?.[h]?.(self) ?? Effect.void
+        })
+      const o: Record<string, unknown> = {}
+      for (const h of hookNames) o[h] = hook(h)
+      return {
+        ...o,
+        onStart: (self) =>
+          Effect.gen(function*() {
+            yield* self.addContext(ledger.resource(`${name}.ctx`))
+            yield* ledger.finalizer(self, `${name}.fin`)
+            yield* hook("onStart")(self)
+          }),
+        tasks: [Service.task((self) => ledger.task(`${name}.task`, spec.task?.(self)), { name: "work" })]
+      }
+    }
+    const a = yield* Service.make("A", options("A"))
+    const b = yield* Service.make("B", options("B"))
+    const p = yield* Service.make("P", { ...options("P"), dependencies: () => Effect.succeed([a, b]) })
+    const count = (call: string) => calls.filter((c) => c === call).length
+    return { p, a, b, all: [p, a, b] as const, ledger, calls, count }
+  })
+
+/** Contexts and finalizers are released in reverse order; tasks (forked) only exactly once. */
+const ordered = (name: string) => name.endsWith(".task") ? undefined : "resources"
+
+/** The first call hangs (until interrupted); later calls return at once. */
+const hangOnce = () => {
+  let first = true
+  return () =>
+    Effect.suspend(() => {
+      if (!first) return Effect.void
+      first = false
+      return Effect.never
+    })
+}
+
+/** Runs the scheduler until `calls` contains `call` (no clock time passes). */
+const until = (calls: ReadonlyArray<string>, call: string) =>
+  Effect.gen(function*() {
+    for (let i = 0; i < 100 && !calls.includes(call); i++) yield* Effect.yieldNow()
+    expect(calls).toContain(call)
+  })
+
+type Family = Effect.Effect.Success<ReturnType<typeof family>>
+
+const statesOf = (t: Family) => Effect.all(t.all.map((s) => s.state))
+
+/** Stops P, then: nothing held, no fiber in any run, releases in reverse order. */
+const finish = (t: Family) =>
+  Effect.gen(function*() {
+    expect(outcome(yield* bounded(t.p.stop))).toBe("ok")
+    for (const s of [t.a, t.b]) expect(outcome(yield* bounded(s.stop))).toBe("ok")
+    expect(t.ledger.problems(ordered)).toEqual([])
+    for (const s of t.all) expect((yield* s.tracebacks).size).toBe(0)
+  })
+
+describe("two stops at once", () => {
+  it.effect("of the same tree: each step runs once, and neither returns before the tree is down", () =>
+    Effect.gen(function*() {
+      const slow = { hooks: { onStop: () => Effect.sleep("1 second") } }
+      const t = yield* family({ P: slow, A: slow, B: slow })
+      yield* t.p.start
+      const one = yield* Effect.fork(t.p.stop)
+      const two = yield* Effect.fork(t.p.stop)
+      yield* TestClock.adjust("2 seconds") // P.onStop and B.onStop are over, A.onStop is not
+      expect(Option.isNone(yield* Fiber.poll(one))).toBe(true)
+      expect(Option.isNone(yield* Fiber.poll(two))).toBe(true)
+      expect(outcome(yield* settle(one))).toBe("ok")
+      expect(yield* statesOf(t)).toEqual(["shutdown", "shutdown", "shutdown"])
+      expect(outcome(yield* settle(two))).toBe("ok")
+      for (const call of ["P.onStop", "A.onStop", "B.onStop", "P.onShutdown", "A.onShutdown", "B.onShutdown"]) {
+        expect(t.count(call)).toBe(1)
+      }
+      yield* finish(t)
+    }))
+
+  it.effect("of a parent and of its child: the child is stopped once", () =>
+    Effect.gen(function*() {
+      const t = yield* family({ A: { hooks: { onStop: () => Effect.sleep("1 second") } } })
+      yield* t.p.start
+      const child = yield* Effect.fork(t.a.stop)
+      const parent = yield* Effect.fork(t.p.stop)
+      expect(outcome(yield* settle(parent))).toBe("ok")
+      expect(outcome(yield* settle(child))).toBe("ok")
+      expect(t.count("A.onStop")).toBe(1)
+      expect(t.count("A.onShutdown")).toBe(1)
+      expect(yield* statesOf(t)).toEqual(["shutdown", "shutdown", "shutdown"])
+      yield* finish(t)
+    }))
+})
+
+/** Each step of a start, made to hang once, and the call that shows the start reached it. */
+const startSteps: ReadonlyArray<{ readonly step: string; readonly spec: (hang: () => Effect.Effect<void>) => Parameters<typeof family>[0]; readonly reached: string }> = [
+  { step: "P.onFirstStart", spec: (hang) => ({ P: { hooks: { onFirstStart: hang } } }), reached: "P.onFirstStart" },
+  { step: "P.onStart", spec: (hang) => ({ P: { hooks: { onStart: hang } } }), reached: "P.onStart" },
+  { step: "A's start (A.onStart)", spec: (hang) => ({ A: { hooks: { onStart: hang } } }), reached: "A.onStart" },
+  { step: "B's start (B.onStarted)", spec: (hang) => ({ B: { hooks: { onStarted: hang } } }), reached: "B.onStarted" },
+  { step: "P.onStarted", spec: (hang) => ({ P: { hooks: { onStarted: hang } } }), reached: "P.onStarted" }
+]
+
+describe.each(startSteps)("while the start hangs in $step", ({ reached, spec }) => {
+  it.effect("a stop cuts it short: rolled back in reverse, not a crash, and it starts again", () =>
+    Effect.gen(function*() {
+      const t = yield* family(spec(hangOnce()))
+      const starting = yield* Effect.fork(t.p.start)
+      yield* until(t.calls, reached)
+      expect(outcome(yield* bounded(t.p.stop))).toBe("ok")
+      expect(outcome(yield* settle(starting))).toBe("ok")
+      expect(t.ledger.problems(ordered)).toEqual([])
+      for (const s of t.all) expect(yield* crashOf(s)).toBe("none")
+      expect((yield* statesOf(t)).every((s) => s === "shutdown" || s === "init")).toBe(true)
+      expect(outcome(yield* bounded(t.p.start))).toBe("ok")
+      expect(yield* statesOf(t)).toEqual(["running", "running", "running"])
+      yield* finish(t)
+    }))
+
+  it.effect("interrupting start from outside rolls it back; not a crash, and it starts again", () =>
+    Effect.gen(function*() {
+      const t = yield* family(spec(hangOnce()))
+      const starting = yield* Effect.fork(t.p.start)
+      yield* until(t.calls, reached)
+      const interrupting = yield* Effect.fork(Fiber.interrupt(starting))
+      expect(outcome(yield* settle(interrupting))).toBe("ok")
+      expect(outcome(yield* settle(starting))).toBe("interrupted")
+      expect(t.ledger.problems(ordered)).toEqual([])
+      for (const s of t.all) expect(yield* crashOf(s)).toBe("none")
+      expect((yield* statesOf(t)).every((s) => s === "shutdown" || s === "init")).toBe(true)
+      expect(outcome(yield* bounded(t.p.start))).toBe("ok")
+      yield* finish(t)
+    }))
+
+  it.effect("a restart cuts it short and starts again", () =>
+    Effect.gen(function*() {
+      const t = yield* family(spec(hangOnce()))
+      const starting = yield* Effect.fork(t.p.start)
+      yield* until(t.calls, reached)
+      expect(outcome(yield* bounded(t.p.restart))).toBe("ok")
+      expect(outcome(yield* settle(starting))).toBe("ok")
+      expect(yield* statesOf(t)).toEqual(["running", "running", "running"])
+      expect(yield* t.p.restartCount).toBe(1)
+      yield* finish(t)
+    }))
+})
+
+describe("stop and restart from outside", () => {
+  it.effect("interrupting a stop from outside does not cut it short: the interrupt returns once the tree is down", () =>
+    Effect.gen(function*() {
+      const t = yield* family({ A: { hooks: { onStop: () => Effect.sleep("1 second") } } })
+      yield* t.p.start
+      const stopping = yield* Effect.fork(t.p.stop)
+      yield* until(t.calls, "A.onStop")
+      const interrupting = yield* Effect.fork(Fiber.interrupt(stopping))
+      yield* Effect.yieldNow()
+      expect(Option.isNone(yield* Fiber.poll(interrupting))).toBe(true)
+      yield* settle(interrupting)
+      expect(yield* statesOf(t)).toEqual(["shutdown", "shutdown", "shutdown"])
+      expect(t.calls.slice(-2)).toEqual(["A.onShutdown", "P.onShutdown"])
+      yield* finish(t)
+    }))
+
+  it.effect("interrupting a restart during its stop: the stop completes, no start follows", () =>
+    Effect.gen(function*() {
+      const t = yield* family({ P: { hooks: { onStop: () => Effect.sleep("1 second") } } })
+      yield* t.p.start
+      const restarting = yield* Effect.fork(t.p.restart)
+      yield* until(t.calls, "P.onStop")
+      yield* Effect.fork(Fiber.interrupt(restarting))
+      expect(outcome(yield* settle(restarting))).toBe("interrupted")
+      expect(yield* statesOf(t)).toEqual(["shutdown", "shutdown", "shutdown"])
+      expect(t.count("P.onStart")).toBe(1)
+      yield* finish(t)
+    }))
+
+  it.effect("interrupting a restart during its start rolls the start back", () =>
+    Effect.gen(function*() {
+      let starts = 0
+      const t = yield* family({
+        P: { hooks: { onStarted: () => Effect.suspend(() => ++starts === 2 ? Effect.never : Effect.void) } }
+      })
+      yield* t.p.start
+      const restarting = yield* Effect.fork(t.p.restart)
+      yield* Effect.yieldNow()
+      yield* Effect.iterate(0, { while: (n) => n < 100 && starts < 2, body: (n) => Effect.as(Effect.yieldNow(), n + 1) })
+      expect(starts).toBe(2)
+      yield* Effect.fork(Fiber.interrupt(restarting))
+      expect(outcome(yield* settle(restarting))).toBe("interrupted")
+      expect(yield* statesOf(t)).toEqual(["shutdown", "shutdown", "shutdown"])
+      expect(t.ledger.problems(ordered)).toEqual([])
+      yield* finish(t)
+    }))
+
+  it.effect("a start during a stop fails with AlreadyStarted and does not disturb the stop", () =>
+    Effect.gen(function*() {
+      const t = yield* family({ P: { hooks: { onStop: () => Effect.sleep("1 second") } } })
+      yield* t.p.start
+      const stopping = yield* Effect.fork(t.p.stop)
+      yield* until(t.calls, "P.onStop")
+      expect(outcome(yield* bounded(t.p.start))).toBe("AlreadyStarted")
+      expect(yield* t.p.maybeStart).toBe(false)
+      expect(outcome(yield* settle(stopping))).toBe("ok")
+      expect(yield* statesOf(t)).toEqual(["shutdown", "shutdown", "shutdown"])
+      yield* finish(t)
+    }))
+})
+
+describe("starts and restarts at once", () => {
+  it.effect("two starts: one starts the tree, the other fails with AlreadyStarted", () =>
+    Effect.gen(function*() {
+      const t = yield* family({ A: { hooks: { onStart: () => Effect.sleep("1 second") } } })
+      const one = yield* Effect.fork(t.p.start)
+      const two = yield* Effect.fork(t.p.start)
+      const outcomes = [outcome(yield* settle(one)), outcome(yield* settle(two))].sort()
+      expect(outcomes).toEqual(["AlreadyStarted", "ok"])
+      expect(t.count("P.onStart")).toBe(1)
+      const maybe = yield* Effect.all([t.p.maybeStart, t.p.maybeStart], { concurrency: "unbounded" })
+      expect(maybe).toEqual([false, false])
+      yield* finish(t)
+    }))
+
+  it.effect("two maybeStarts: exactly one is true", () =>
+    Effect.gen(function*() {
+      const t = yield* family({ P: { hooks: { onStart: () => Effect.sleep("1 second") } } })
+      const one = yield* Effect.fork(t.p.maybeStart)
+      const two = yield* Effect.fork(t.p.maybeStart)
+      const results = [yield* settle(one), yield* settle(two)].map((e) => e._tag === "Success" ? e.value : e._tag)
+      expect(results.sort()).toEqual([false, true])
+      expect(t.count("P.onStart")).toBe(1)
+      yield* finish(t)
+    }))
+
+  it.effect("two restarts at once: one restart, both succeed, the hooks stay paired", () =>
+    Effect.gen(function*() {
+      const t = yield* family({ P: { hooks: { onStop: () => Effect.sleep("1 second") } } })
+      yield* t.p.start
+      const one = yield* Effect.fork(t.p.restart)
+      const two = yield* Effect.fork(t.p.restart)
+      expect(outcome(yield* settle(one))).toBe("ok")
+      expect(outcome(yield* settle(two))).toBe("ok")
+      expect(yield* statesOf(t)).toEqual(["running", "running", "running"])
+      expect(t.count("P.onRestart")).toBe(yield* t.p.restartCount)
+      expect(t.count("P.onStart")).toBe(t.count("P.onStop") + 1)
+      yield* finish(t)
+    }))
+})
+
+describe("crashes that overlap", () => {
+  it.effect("two children crash at once: one stop of the tree, the first reason everywhere", () =>
+    Effect.gen(function*() {
+      const boom = (name: string) => () => Effect.zipRight(Effect.sleep("1 second"), Effect.fail(`${name} crashed`))
+      const t = yield* family({ A: { task: boom("A") }, B: { task: boom("B") } })
+      yield* t.p.start
+      yield* TestClock.adjust("1 second")
+      yield* finish(t)
+      expect(yield* statesOf(t)).toEqual(["crashed", "crashed", "crashed"])
+      const reasons = yield* Effect.forEach(t.all, (s) => Effect.map(s.crashReason, Option.map(String)))
+      expect(new Set(reasons.map(Option.getOrThrow)).size).toBe(1)
+      for (const call of ["P.onStop", "A.onStop", "B.onStop", "P.onShutdown", "A.onShutdown", "B.onShutdown"]) {
+        expect(t.count(call)).toBe(1)
+      }
+    }))
+
+  it.effect("a crash and a stop in the same tick: one stop, the crash recorded", () =>
+    Effect.gen(function*() {
+      const t = yield* family({ P: { hooks: { onStop: () => Effect.sleep("1 second") } } })
+      yield* t.p.start
+      const stopping = yield* Effect.fork(t.p.stop)
+      const crashing = yield* Effect.fork(t.b.crash("bang"))
+      expect(outcome(yield* settle(crashing))).toBe("ok")
+      expect(outcome(yield* settle(stopping))).toBe("ok")
+      yield* finish(t)
+      expect(t.count("P.onStop")).toBe(1)
+      expect(t.count("B.onShutdown")).toBe(1)
+      expect(yield* t.b.state).toBe("crashed")
+    }))
+
+  it.effect("a child's task crashes while the parent stops: the stop completes once", () =>
+    Effect.gen(function*() {
+      const t = yield* family({
+        A: {
+          task: (self) => Effect.zipRight(self.waitUntilStopped, Effect.die(defect)),
+          hooks: { onStop: () => Effect.sleep("1 second") }
+        }
+      })
+      yield* t.p.start
+      expect(outcome(yield* bounded(t.p.stop))).toBe("ok")
+      yield* finish(t)
+      for (const call of ["P.onStop", "A.onStop", "B.onStop", "P.onShutdown", "A.onShutdown", "B.onShutdown"]) {
+        expect(t.count(call)).toBe(1)
+      }
+      expect(yield* crashOf(t.a)).toBe("carries fault")
+    }))
+
+  it.effect("a crash while the tree is starting: the start fails with StartFailed and is rolled back", () =>
+    Effect.gen(function*() {
+      const t = yield* family({
+        P: { task: () => Effect.die(defect) },
+        A: { hooks: { onStart: () => Effect.sleep("1 second") } }
+      })
+      const exit = yield* bounded(t.p.start)
+      expect(outcome(exit)).toBe("StartFailed")
+      expect(yield* crashOf(t.p)).toBe("carries fault")
+      expect(t.count("P.onStarted")).toBe(0)
+      yield* finish(t)
+    }))
+
+  it.effect("a crash while a restart stops the tree: the restart completes and clears it", () =>
+    Effect.gen(function*() {
+      const t = yield* family({ P: { hooks: { onStop: () => Effect.sleep("1 second") } } })
+      yield* t.p.start
+      const restarting = yield* Effect.fork(t.p.restart)
+      yield* until(t.calls, "P.onStop")
+      yield* t.a.crash("during restart")
+      const exit = yield* settle(restarting)
+      expect(["ok", "StartFailed"]).toContain(outcome(exit))
+      expect(yield* t.p.state).not.toBe("stopping")
+      yield* finish(t)
+    }))
+})
+
+describe("the tree changes while it stops", () => {
+  it.effect("removeDependency during the parent's stop stops the child once and detaches it", () =>
+    Effect.gen(function*() {
+      const t = yield* family({ P: { hooks: { onStop: () => Effect.sleep("1 second") } } })
+      yield* t.p.start
+      const stopping = yield* Effect.fork(t.p.stop)
+      yield* until(t.calls, "P.onStop")
+      expect(outcome(yield* bounded(t.p.removeDependency(t.a)))).toBe("ok")
+      expect(outcome(yield* settle(stopping))).toBe("ok")
+      expect(t.count("A.onStop")).toBe(1)
+      expect(yield* t.a.beacon.parent).toEqual(Option.none())
+      expect(yield* statesOf(t)).toEqual(["shutdown", "shutdown", "shutdown"])
+      // A was taken out of turn, so the order holds per service only
+      expect(t.ledger.problems((name) => name.endsWith(".task") ? undefined : name.split(".")[0])).toEqual([])
+      for (const s of t.all) expect((yield* s.tracebacks).size).toBe(0)
+    }))
+
+  it.effect("addRuntimeDependency during the parent's stop does not leave the child running", () =>
+    Effect.gen(function*() {
+      const t = yield* family({ P: { hooks: { onStop: () => Effect.sleep("1 second") } } })
+      const late = yield* Service.make("Late", { tasks: [Service.task(() => Effect.never)] })
+      yield* t.p.start
+      const stopping = yield* Effect.fork(t.p.stop)
+      yield* until(t.calls, "P.onStop")
+      expect(outcome(yield* bounded(t.p.addRuntimeDependency(late)))).toBe("ok")
+      expect(outcome(yield* settle(stopping))).toBe("ok")
+      expect(yield* late.state).not.toBe("running")
+      expect((yield* late.tracebacks).size).toBe(0)
+      yield* finish(t)
+    }))
+
+  it.effect("a child's restart racing the parent's stop: once the parent's stop returns, nothing under it runs", () =>
+    Effect.gen(function*() {
+      const t = yield* family({ A: { hooks: { onStop: () => Effect.sleep("1 second") } } })
+      yield* t.p.start
+      const restarting = yield* Effect.fork(t.a.restart)
+      yield* until(t.calls, "A.onStop")
+      expect(outcome(yield* bounded(t.p.stop))).toBe("ok")
+      expect(yield* statesOf(t)).not.toContain("running")
+      expect(t.ledger.held).toEqual([])
+      yield* settle(restarting)
+      yield* finish(t)
+    }))
+})
