@@ -8,7 +8,7 @@
  * interrupted start during onStarted, restart during stop and a crash from onStop.
  */
 import { describe, expect } from "@effect/vitest"
-import { Effect, Fiber, Option, TestClock } from "effect"
+import { Effect, Exit, Fiber, Option, TestClock } from "effect"
 import { Service } from "@effect-mode/core"
 import { bounded, crashOf, defect, Ledger, outcome, settle } from "./fixtures/harness.js"
 import { it } from "./support/it.js"
@@ -398,5 +398,55 @@ describe("the tree changes while it stops", () => {
       expect(t.ledger.held).toEqual([])
       yield* settle(restarting)
       yield* finish(t)
+    }))
+})
+
+describe("more overlaps", () => {
+  it.effect("interrupting Service.run while the tree starts rolls the start back", () =>
+    Effect.gen(function*() {
+      const t = yield* family({ B: { hooks: { onStart: hangOnce() } } })
+      const running = yield* Effect.fork(Service.run(t.p))
+      yield* until(t.calls, "B.onStart")
+      yield* Effect.fork(Fiber.interrupt(running))
+      expect(outcome(yield* settle(running))).toBe("interrupted")
+      expect(yield* statesOf(t)).toEqual(["shutdown", "shutdown", "shutdown"])
+      expect(t.ledger.problems(ordered)).toEqual([])
+      yield* finish(t)
+    }))
+
+  it.effect("a restart during the stop a crash began: one stop, then running again with the crash cleared", () =>
+    Effect.gen(function*() {
+      const t = yield* family({ P: { hooks: { onStop: () => Effect.sleep("1 second") } } })
+      yield* t.p.start
+      yield* t.a.crash("bang")
+      yield* until(t.calls, "P.onStop")
+      expect(outcome(yield* bounded(t.p.restart))).toBe("ok")
+      expect(yield* statesOf(t)).toEqual(["running", "running", "running"])
+      expect(t.count("P.onStop")).toBe(1)
+      expect(t.count("A.onShutdown")).toBe(1)
+      yield* finish(t)
+    }))
+
+  it.effect("resources added while stopping: in onStop they are released; in onShutdown they are refused", () =>
+    Effect.gen(function*() {
+      const ledger = new Ledger()
+      let refused = false
+      let future: Fiber.RuntimeFiber<void> | undefined
+      const svc = yield* Service.make("S", {
+        onStop: (self) =>
+          Effect.zipRight(
+            self.addContext(ledger.resource("late.ctx")),
+            Effect.map(self.addFuture(Effect.never), (f) => void (future = f))
+          ),
+        onShutdown: (self) =>
+          Effect.catchAllDefect(self.addFinalizer(Effect.void), () => Effect.sync(() => (refused = true)))
+      })
+      yield* svc.start
+      expect(outcome(yield* bounded(svc.stop))).toBe("ok")
+      expect(ledger.problems()).toEqual([])
+      expect(ledger.entries.map((e) => e.name)).toEqual(["late.ctx"])
+      expect(Exit.isInterrupted(yield* Fiber.await(future!))).toBe(true)
+      expect(refused).toBe(true)
+      expect(yield* svc.state).toBe("shutdown")
     }))
 })
