@@ -8,7 +8,7 @@
  * interrupted start during onStarted, restart during stop and a crash from onStop.
  */
 import { describe, expect } from "@effect/vitest"
-import { Effect, Exit, Fiber, Option, TestClock } from "effect"
+import { Effect, Exit, Fiber, Option, Stream, TestClock } from "effect"
 import { Service } from "@effect-mode/core"
 import { bounded, crashOf, defect, Ledger, outcome, settle } from "./fixtures/harness.js"
 import { it } from "./support/it.js"
@@ -72,6 +72,10 @@ const hangOnce = () => {
       return Effect.never
     })
 }
+
+/** Waits (without clock time) until `service` is running. */
+const untilRunning = (service: Service.Service) =>
+  service.stateChanges.pipe(Stream.takeUntil((s) => s === "running"), Stream.runDrain)
 
 /** Runs the scheduler until `calls` contains `call` (no clock time passes). */
 const until = (calls: ReadonlyArray<string>, call: string) =>
@@ -449,4 +453,57 @@ describe("more overlaps", () => {
       expect(refused).toBe(true)
       expect(yield* svc.state).toBe("shutdown")
     }))
+
+  it.effect("a task that restarts its own service: the restart runs on its own fiber and the service runs again", () =>
+    Effect.gen(function*() {
+      let result = "not returned"
+      let asked = false
+      const t = yield* family({
+        P: {
+          task: (self) =>
+            asked ? Effect.never : Effect.zipRight(
+              Effect.sleep("1 second"),
+              Effect.suspend(() => {
+                asked = true
+                return Effect.map(Effect.exit(self.restart), (exit) => void (result = outcome(exit)))
+              })
+            )
+        }
+      })
+      yield* t.p.start
+      yield* TestClock.adjust("1 second")
+      yield* until(t.calls, "P.onRestart")
+      const restarted = yield* Effect.fork(untilRunning(t.p))
+      yield* settle(restarted)
+      expect(result).toBe("ok") // the caller went on (before its own task was interrupted)
+      expect(yield* statesOf(t)).toEqual(["running", "running", "running"])
+      expect(yield* t.p.restartCount).toBe(1)
+      expect(t.count("P.onStart")).toBe(2)
+      yield* finish(t)
+    }))
+
+  it.effect("a child's task that restarts the root: the whole tree runs again", () =>
+    Effect.gen(function*() {
+      let root: Service.Service | undefined
+      let asked = false
+      const t = yield* family({
+        B: {
+          task: () =>
+            asked ? Effect.never : Effect.zipRight(Effect.sleep("1 second"), Effect.suspend(() => {
+              asked = true
+              return root!.restart
+            }))
+        }
+      })
+      root = t.p
+      yield* t.p.start
+      yield* TestClock.adjust("1 second")
+      yield* until(t.calls, "P.onRestart")
+      yield* settle(yield* Effect.fork(untilRunning(t.p)))
+      expect(yield* statesOf(t)).toEqual(["running", "running", "running"])
+      expect(yield* t.p.restartCount).toBe(1)
+      expect(t.count("B.onStart")).toBe(2)
+      yield* finish(t)
+    }))
 })
+
