@@ -45,6 +45,13 @@ export * as ServiceError from "./ServiceError.js"
 export * as ServiceGraph from "./ServiceGraph.js"
 
 /**
+ * Supervisors: restart strategies with Erlang/OTP semantics.
+ *
+ * @since 0.1.0
+ */
+export * as Supervisor from "./Supervisor.js"
+
+/**
  * Test helpers (fiber leak checks).
  *
  * @since 0.1.0

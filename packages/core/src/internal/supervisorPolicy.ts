@@ -1,0 +1,138 @@
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import type * as Schedule from "effect/Schedule"
+import * as ScheduleDecision from "effect/ScheduleDecision"
+import * as Intervals from "effect/ScheduleIntervals"
+import type * as Service from "../Service.js"
+import { decodeDuration } from "./duration.js"
+
+/** OTP's restart types. */
+export type RestartType = "permanent" | "transient" | "temporary"
+
+/** The options of a supervisor, as the user gives them. */
+export interface Options {
+  readonly maxRestarts?: number
+  readonly within?: Duration.DurationInput
+  readonly backoff?: Schedule.Schedule<unknown>
+  readonly resetBackoffAfter?: Duration.DurationInput
+  readonly replacement?: (crashed: Service.Service, index: number) => Effect.Effect<Service.Service>
+  readonly restart?: RestartType
+}
+
+/** Elixir's defaults: at most 3 restarts in any 5 seconds. */
+export const defaultMaxRestarts = 3
+export const defaultWithin = Duration.seconds(5)
+
+const restartTypes: ReadonlyArray<RestartType> = ["permanent", "transient", "temporary"]
+
+export const checkRestartType = (input: unknown, what: string): RestartType => {
+  if (!restartTypes.includes(input as RestartType)) {
+    throw new TypeError(
+      `Invalid ${what}: ${JSON.stringify(String(input))} is not a restart type (permanent, transient or temporary)`
+    )
+  }
+  return input as RestartType
+}
+
+/** Options checked and decoded once, when the supervisor is declared. */
+export interface Policy {
+  readonly maxRestarts: number
+  readonly withinMillis: number
+  readonly backoff: Schedule.Schedule<unknown> | undefined
+  readonly resetBackoffAfterMillis: number
+  readonly replacement: Options["replacement"]
+  readonly restart: RestartType
+}
+
+export const decodeOptions = (label: string, options: Options): Policy => {
+  const maxRestarts = options.maxRestarts ?? defaultMaxRestarts
+  if (!Number.isInteger(maxRestarts) || maxRestarts < 0) {
+    throw new TypeError(
+      `Invalid maxRestarts of supervisor ${label}: ${JSON.stringify(String(maxRestarts))} is not a non-negative integer`
+    )
+  }
+  const within = options.within === undefined
+    ? defaultWithin
+    : decodeDuration(options.within, `within of supervisor ${label}`)
+  const withinMillis = Duration.toMillis(within)
+  if (!(withinMillis > 0) || !Number.isFinite(withinMillis)) {
+    throw new TypeError(
+      `Invalid within of supervisor ${label}: ${JSON.stringify(String(options.within))} is not a positive, finite duration`
+    )
+  }
+  const resetBackoffAfterMillis = options.resetBackoffAfter === undefined
+    ? withinMillis
+    : Duration.toMillis(decodeDuration(options.resetBackoffAfter, `resetBackoffAfter of supervisor ${label}`))
+  if (options.replacement !== undefined && typeof options.replacement !== "function") {
+    throw new TypeError(`Invalid replacement of supervisor ${label}: not a function`)
+  }
+  return {
+    maxRestarts,
+    withinMillis,
+    backoff: options.backoff,
+    resetBackoffAfterMillis,
+    replacement: options.replacement,
+    restart: options.restart === undefined
+      ? "permanent"
+      : checkRestartType(options.restart, `restart of supervisor ${label}`)
+  }
+}
+
+/**
+ * OTP's restart intensity: the times of the restarts of the last `withinMillis`. A restart
+ * is allowed while fewer than `maxRestarts` are in the window; the next one is refused.
+ */
+export class Intensity {
+  private times: Array<number> = []
+  constructor(readonly maxRestarts: number, readonly withinMillis: number) {}
+
+  /** Records a restart at `now`, or returns false when it would exceed the intensity. */
+  tryRestart(now: number): boolean {
+    const from = now - this.withinMillis
+    let drop = 0
+    while (drop < this.times.length && this.times[drop]! <= from) drop++
+    if (drop > 0) this.times.splice(0, drop)
+    if (this.times.length >= this.maxRestarts) return false
+    this.times.push(now)
+    return true
+  }
+
+  reset(): void {
+    this.times = []
+  }
+}
+
+/** The backoff of one supervised slot: the schedule's state, started over after a quiet run. */
+export class Backoff {
+  private state: unknown
+  private lastRestartAt: number | undefined = undefined
+
+  constructor(readonly schedule: Schedule.Schedule<unknown>, readonly resetAfterMillis: number) {
+    this.state = schedule.initial
+  }
+
+  /** The delay before the next restart, in millis, or "done" when the schedule ended. */
+  next(now: number, input: unknown): Effect.Effect<number | "done"> {
+    return Effect.suspend(() => {
+      if (this.lastRestartAt !== undefined && now - this.lastRestartAt >= this.resetAfterMillis) {
+        this.state = this.schedule.initial
+      }
+      this.lastRestartAt = undefined
+      return Effect.map(this.schedule.step(now, input, this.state), ([state, _out, decision]) => {
+        this.state = state
+        if (ScheduleDecision.isDone(decision)) return "done" as const
+        return Math.max(0, Intervals.start(decision.intervals) - now)
+      })
+    })
+  }
+
+  /** The slot was restarted at `now`: a crash `resetAfterMillis` later starts the schedule over. */
+  restarted(now: number): void {
+    this.lastRestartAt = now
+  }
+
+  reset(): void {
+    this.state = this.schedule.initial
+    this.lastRestartAt = undefined
+  }
+}

@@ -1,0 +1,271 @@
+/**
+ * The supervisor scenarios of SPEC section 6: each strategy, replacement, restart intensity.
+ */
+import { describe, expect } from "@effect/vitest"
+import * as Cause from "effect/Cause"
+import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
+import * as Option from "effect/Option"
+import * as TestClock from "effect/TestClock"
+import { Service, ServiceError, Supervisor } from "@effect-mode/core"
+import { it } from "./support/it.js"
+import {
+  escalationsOf,
+  eventually,
+  fresh,
+  isRunning,
+  recorded,
+  restartCounts,
+  restarted,
+  restartsOf,
+  settle,
+  states
+} from "./support/supervisor.js"
+
+const three = (events: Array<string>) =>
+  Effect.all([recorded("A", events), recorded("B", events), recorded("C", events)])
+
+const failureOf = (cause: Cause.Cause<unknown>): unknown => Option.getOrUndefined(Cause.failureOption(cause))
+
+describe("Supervisor strategies", () => {
+  it.effect("one-for-one restarts only the crashed child", () =>
+    Effect.gen(function*() {
+      const events: Array<string> = []
+      const [a, b, c] = yield* three(events)
+      const sup = yield* Supervisor.oneForOne(fresh("OneForOne"), [a, b, c])
+      yield* sup.start
+      expect(events).toEqual(["start A", "start B", "start C"])
+      events.length = 0
+
+      yield* b.crash("boom")
+      yield* restarted(b, 1)
+
+      expect(events).toEqual(["stop B", "start B"])
+      expect(yield* restartCounts([a, b, c])).toEqual([0, 1, 0])
+      expect(yield* states([a, b, c, sup])).toEqual(["running", "running", "running", "running"])
+      expect(yield* restartsOf(`${sup.label}/B`)).toBe(1)
+      yield* sup.stop
+      expect(events.slice(2)).toEqual(["stop C", "stop B", "stop A"])
+    }))
+
+  it.effect("one-for-all stops all (in reverse) and restarts all (in order)", () =>
+    Effect.gen(function*() {
+      const events: Array<string> = []
+      const [a, b, c] = yield* three(events)
+      const sup = yield* Supervisor.oneForAll(fresh("OneForAll"), [a, b, c])
+      yield* sup.start
+      events.length = 0
+
+      yield* b.crash("boom")
+      yield* restarted(c, 1)
+
+      expect(events).toEqual(["stop C", "stop B", "stop A", "start A", "start B", "start C"])
+      expect(yield* restartCounts([a, b, c])).toEqual([1, 1, 1])
+      expect(yield* states([a, b, c])).toEqual(["running", "running", "running"])
+      yield* sup.stop
+    }))
+
+  it.effect("rest-for-one restarts the crashed child and those after it", () =>
+    Effect.gen(function*() {
+      const events: Array<string> = []
+      const [a, b, c] = yield* three(events)
+      const d = yield* recorded("D", events)
+      const sup = yield* Supervisor.restForOne(fresh("RestForOne"), [a, b, c, d])
+      yield* sup.start
+      events.length = 0
+
+      yield* b.crash("boom")
+      yield* restarted(d, 1)
+
+      expect(events).toEqual(["stop D", "stop C", "stop B", "start B", "start C", "start D"])
+      expect(yield* restartCounts([a, b, c, d])).toEqual([0, 1, 1, 1])
+      yield* sup.stop
+    }))
+
+  it.effect("forfeit one-for-one stops the crashed child and does not restart it", () =>
+    Effect.gen(function*() {
+      const events: Array<string> = []
+      const [a, b, c] = yield* three(events)
+      const sup = yield* Supervisor.forfeitOneForOne(fresh("Forfeit"), [a, b, c])
+      yield* sup.start
+      events.length = 0
+
+      yield* b.crash("boom")
+      yield* eventually(Effect.map(b.started, (started) => !started), "B stopped")
+      yield* TestClock.adjust("1 minute")
+      yield* settle
+
+      expect(events).toEqual(["stop B"])
+      expect(yield* states([a, b, c, sup])).toEqual(["running", "crashed", "running", "running"])
+      expect(yield* b.started).toBe(false)
+      expect(yield* restartCounts([a, b, c])).toEqual([0, 0, 0])
+      expect((yield* sup.services).length).toBe(3)
+      yield* sup.stop
+      expect(events).toEqual(["stop B", "stop C", "stop A"])
+    }))
+
+  it.effect("forfeit one-for-all stops every child and restarts none", () =>
+    Effect.gen(function*() {
+      const events: Array<string> = []
+      const [a, b, c] = yield* three(events)
+      const sup = yield* Supervisor.forfeitOneForAll(fresh("ForfeitAll"), [a, b, c])
+      yield* sup.start
+      events.length = 0
+
+      yield* b.crash("boom")
+      yield* eventually(Effect.map(a.started, (started) => !started), "A stopped")
+      yield* TestClock.adjust("1 minute")
+      yield* settle
+
+      expect(events).toEqual(["stop C", "stop B", "stop A"])
+      expect(yield* states([a, b, c, sup])).toEqual(["shutdown", "crashed", "shutdown", "running"])
+      expect(yield* restartCounts([a, b, c])).toEqual([0, 0, 0])
+      yield* sup.stop
+      expect(events.length).toBe(3)
+    }))
+
+  it.effect("crashing escalates: the supervisor crashes with the child's cause and Service.run fails", () =>
+    Effect.gen(function*() {
+      const events: Array<string> = []
+      const [a, b] = yield* Effect.all([recorded("A", events), recorded("B", events)])
+      const sup = yield* Supervisor.crashing(fresh("Crashing"), [a, b])
+      const run = yield* Effect.fork(Service.run(sup))
+      yield* eventually(isRunning(sup), "supervisor running")
+
+      yield* b.crash("boom")
+      const error = yield* Effect.flip(Fiber.join(run))
+
+      expect(error._tag).toBe("Crashed")
+      expect(failureOf((error as ServiceError.Crashed).cause)).toBe("boom")
+      expect(yield* states([a, b, sup])).toEqual(["crashed", "crashed", "crashed"])
+      expect(yield* Effect.all([a.started, b.started, sup.started])).toEqual([false, false, false])
+      expect(yield* restartCounts([a, b])).toEqual([0, 0])
+      expect(yield* escalationsOf(sup.label)).toBe(1)
+    }))
+})
+
+describe("Supervisor replacement", () => {
+  it.effect("replacement(service, index) puts a new service at that index; the old one is stopped and detached", () =>
+    Effect.gen(function*() {
+      const events: Array<string> = []
+      const [a, b, c] = yield* three(events)
+      const calls: Array<readonly [string, number]> = []
+      const sup = yield* Supervisor.oneForOne(fresh("Replacing"), [a, b, c], {
+        replacement: (crashed, index) =>
+          Effect.suspend(() => {
+            calls.push([crashed.label, index])
+            return recorded(`${crashed.label}'`, events)
+          })
+      })
+      yield* sup.start
+      events.length = 0
+
+      yield* b.crash("boom")
+      yield* eventually(Effect.map(sup.services, (s) => s[1] !== b), "B replaced")
+      const services = yield* sup.services
+      const b2 = services[1]!
+      yield* eventually(isRunning(b2), "B' running")
+
+      expect(calls).toEqual([["B", 1]])
+      expect(services.map((s) => s.label)).toEqual(["A", "B'", "C"])
+      expect(events).toEqual(["stop B", "start B'"])
+      expect(yield* b.started).toBe(false)
+      expect(Option.isNone(yield* b.beacon.parent)).toBe(true)
+      expect((yield* sup.beacon.children).map((n) => n.service.label)).toEqual(["A", "B'", "C"])
+      expect(yield* b2.beacon.path).toBe(`${sup.label}/B'`)
+
+      // the new service is supervised like the others
+      yield* b2.crash("again")
+      yield* eventually(Effect.map(sup.services, (s) => s[1]!.label === "B''"), "B' replaced")
+      expect(calls).toEqual([["B", 1], ["B'", 1]])
+      yield* sup.stop
+    }))
+})
+
+describe("Supervisor restart intensity", () => {
+  const crashTimes = (sup: Supervisor.Supervisor, child: Service.Service, times: number) =>
+    Effect.gen(function*() {
+      for (let i = 1; i <= times; i++) {
+        yield* child.crash(`boom ${i}`)
+        yield* restarted(child, i)
+      }
+    })
+
+  it.effect("N crashes within `within` are restarted, the N+1th escalates with MaxRestartsExceeded", () =>
+    Effect.gen(function*() {
+      const events: Array<string> = []
+      const a = yield* recorded("A", events)
+      const sup = yield* Supervisor.oneForOne(fresh("Intensity"), [a], { maxRestarts: 3, within: "10 seconds" })
+      const run = yield* Effect.fork(Service.run(sup))
+      yield* eventually(isRunning(sup), "supervisor running")
+
+      yield* crashTimes(sup, a, 3)
+      yield* TestClock.adjust("9 seconds")
+      expect(yield* sup.state).toBe("running")
+      expect(yield* escalationsOf(sup.label)).toBe(0)
+
+      yield* a.crash("one too many")
+      const error = yield* Effect.flip(Fiber.join(run))
+      expect(error._tag).toBe("Crashed")
+      const reason = failureOf((error as ServiceError.Crashed).cause)
+      expect(reason).toBeInstanceOf(ServiceError.MaxRestartsExceeded)
+      expect(reason).toMatchObject({ label: sup.label, maxRestarts: 3, withinMillis: 10_000 })
+      expect(yield* a.restartCount).toBe(3)
+      expect(yield* sup.started).toBe(false)
+      expect(yield* escalationsOf(sup.label)).toBe(1)
+    }))
+
+  it.effect("the window slides: crashes spread wider than `within` never escalate", () =>
+    Effect.gen(function*() {
+      const a = yield* recorded("A", [])
+      const sup = yield* Supervisor.oneForOne(fresh("Sliding"), [a], { maxRestarts: 2, within: "10 seconds" })
+      const run = yield* Effect.fork(Service.run(sup))
+      yield* eventually(isRunning(sup), "supervisor running")
+      // crashes at 0, 6, 12, 18, 24 s: never more than 2 in any 10 s
+      for (let i = 1; i <= 5; i++) {
+        yield* a.crash(`boom ${i}`)
+        yield* restarted(a, i)
+        yield* TestClock.adjust("6 seconds")
+      }
+      expect(yield* sup.state).toBe("running")
+      // three crashes within 10 s (at 35, 36 and 37 s): the third escalates
+      yield* TestClock.adjust("5 seconds")
+      yield* a.crash("x")
+      yield* restarted(a, 6)
+      yield* TestClock.adjust("1 second")
+      yield* a.crash("y")
+      yield* restarted(a, 7)
+      yield* TestClock.adjust("1 second")
+      expect(yield* sup.state).toBe("running")
+      yield* a.crash("z")
+      const error = yield* Effect.flip(Fiber.join(run))
+      expect(failureOf((error as ServiceError.Crashed).cause)).toBeInstanceOf(ServiceError.MaxRestartsExceeded)
+      expect(yield* a.restartCount).toBe(7)
+    }))
+
+  it.effect("defaults: 3 restarts in any 5 seconds", () =>
+    Effect.gen(function*() {
+      expect(Supervisor.defaultMaxRestarts).toBe(3)
+      const a = yield* recorded("A", [])
+      const sup = yield* Supervisor.oneForOne(fresh("Defaults"), [a])
+      const run = yield* Effect.fork(Service.run(sup))
+      yield* eventually(isRunning(sup), "supervisor running")
+      yield* crashTimes(sup, a, 3)
+      yield* TestClock.adjust("4999 millis")
+      yield* a.crash("fourth")
+      const error = yield* Effect.flip(Fiber.join(run))
+      expect(failureOf((error as ServiceError.Crashed).cause)).toMatchObject({ maxRestarts: 3, withinMillis: 5000 })
+    }))
+
+  it.effect("maxRestarts: 0 escalates the first crash", () =>
+    Effect.gen(function*() {
+      const a = yield* recorded("A", [])
+      const sup = yield* Supervisor.oneForOne(fresh("Zero"), [a], { maxRestarts: 0 })
+      const run = yield* Effect.fork(Service.run(sup))
+      yield* eventually(isRunning(sup), "supervisor running")
+      yield* a.crash("first")
+      const error = yield* Effect.flip(Fiber.join(run))
+      expect(failureOf((error as ServiceError.Crashed).cause)).toBeInstanceOf(ServiceError.MaxRestartsExceeded)
+      expect(yield* a.restartCount).toBe(0)
+    }))
+})
