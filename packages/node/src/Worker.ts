@@ -1,0 +1,189 @@
+/**
+ * mode's Worker for Node: runs a service tree as the process's main program, with the
+ * signals, exit codes, shutdown deadline, task dump, event-loop block detector, logging
+ * and health endpoints a production process needs. See `docs/guide/worker.md`.
+ *
+ * @since 0.1.0
+ */
+import { makeRunMain, type Teardown } from "@effect/platform/Runtime"
+import type * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import { constVoid } from "effect/Function"
+import * as Layer from "effect/Layer"
+import type * as LogLevel from "effect/LogLevel"
+import type * as Scope from "effect/Scope"
+import type { Service } from "@effect-mode/core"
+import { resolve } from "./internal/options.js"
+import { ExitCode as internalExitCode, type ProcessState, program } from "./internal/worker.js"
+
+/**
+ * The console log formats: Effect's pretty logger, its JSON logger, or its logfmt logger.
+ *
+ * @example
+ * ```ts
+ * import type { Worker } from "@effect-mode/node"
+ *
+ * const format: Worker.LogFormat = process.stdout.isTTY ? "pretty" : "json"
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type LogFormat = "pretty" | "json" | "logfmt"
+
+/**
+ * The options of `runMain`. Every one is checked when `runMain` is called: a bad value
+ * throws a `TypeError` naming it.
+ *
+ * @example
+ * ```ts
+ * import type { Worker } from "@effect-mode/node"
+ *
+ * const options: Worker.Options = {
+ *   shutdownTimeout: "20 seconds",
+ *   blockingTimeout: "2 seconds",
+ *   logFormat: "json",
+ *   health: { port: 9090 }
+ * }
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Options {
+  /**
+   * Deadline of the whole graceful stop, from the first signal (or from the moment the
+   * tree stopped or crashed by itself). Past it, the services still stopping are named,
+   * the dump is printed, what is left is interrupted and the process exits with code 124.
+   * Default "25 seconds" (under Kubernetes' default grace period of 30 seconds).
+   */
+  readonly shutdownTimeout?: Duration.DurationInput
+  /** A second SIGINT/SIGTERM/SIGHUP during the stop exits at once with 128 + its number. Default true. */
+  readonly forceExitOnSecondSignal?: boolean
+  /** The signal that prints the task dump to stderr. Default "SIGUSR2"; null: none. */
+  readonly dumpSignal?: "SIGUSR2" | "SIGUSR1" | null
+  /** Warn when the event loop is held longer than this, naming the service tasks that held it. Default null: off. */
+  readonly blockingTimeout?: Duration.DurationInput | null
+  /** The minimum log level. Default: the `LOG_LEVEL` environment variable, else Effect's (Info). */
+  readonly logLevel?: LogLevel.LogLevel | LogLevel.Literal
+  /** The console log format. Default: the `LOG_FORMAT` environment variable, else "pretty". */
+  readonly logFormat?: LogFormat
+  /** Serve `/livez`, `/readyz`, `/healthz` and `/debug/*` over HTTP. `host` defaults to every interface. */
+  readonly health?: { readonly port: number; readonly host?: string }
+}
+
+/**
+ * The exit codes of a worker: `ok` (0) after a graceful stop, `failure` (1) after a crash,
+ * a failed start or a root that could not be built, `shutdownTimeout` (124) when the stop
+ * outlived `shutdownTimeout`, `internal` (70) for a defect in the worker itself. A second
+ * stop signal exits with 128 + the signal's number (130 for SIGINT, 143 for SIGTERM).
+ *
+ * @example
+ * ```ts
+ * import { Worker } from "@effect-mode/node"
+ *
+ * const crashed = (code: number) => code === Worker.ExitCode.failure
+ * ```
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const ExitCode: {
+  readonly ok: 0
+  readonly failure: 1
+  readonly shutdownTimeout: 124
+  readonly internal: 70
+} = internalExitCode
+
+/**
+ * What `runMain` runs: an effect that makes the root service (it is then started here, as
+ * `Service.run` does; an effect that already started it, such as `Service.scoped`, is
+ * fine too), or a layer whose output holds services (built with `Service.layer`).
+ *
+ * @example
+ * ```ts
+ * import { Service } from "@effect-mode/core"
+ * import type { Worker } from "@effect-mode/node"
+ *
+ * const root: Worker.Root<never> = Service.make("App")
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Root<E> =
+  | Effect.Effect<Service.Service, E, Scope.Scope>
+  | Layer.Layer<any, E, never>
+
+const isRoot = (u: unknown): u is Root<unknown> => Effect.isEffect(u) || Layer.isLayer(u)
+
+const teardown: Teardown = (exit, onExit) => {
+  onExit(Exit.isSuccess(exit) && typeof exit.value === "number" ? exit.value : internalExitCode.internal)
+}
+
+const run = (root: Root<unknown>, options: Options): void => {
+  const resolved = resolve(options, process.env)
+  const state: ProcessState = { signals: undefined }
+  const runner = makeRunMain(({ fiber, teardown }) => {
+    const keepAlive = setInterval(constVoid, 2 ** 31 - 1)
+    fiber.addObserver((exit) => {
+      clearInterval(keepAlive)
+      const signals = state.signals
+      signals?.uninstall()
+      teardown(exit, (code) => {
+        // As NodeRuntime: after a clean stop that no signal asked for, let Node exit by
+        // itself once nothing is left (a stopped tree holds no timer).
+        if (signals?.received !== undefined || code !== 0) process.exit(code)
+      })
+    })
+  })
+  runner(program(root, resolved, state), { disableErrorReporting: true, disablePrettyLogger: true, teardown })
+}
+
+/**
+ * Runs a service tree as the main program of a Node process (mode's Worker):
+ *
+ * - `runMain(effect)`: makes the root service, starts it, waits until it stops or
+ *   crashes, stops it (children in reverse). `runMain(layer)`: builds the layer (which
+ *   starts its services), waits until a service of its output stops or crashes, then
+ *   releases the layer (which stops them in reverse order).
+ * - The first SIGINT, SIGTERM or SIGHUP starts a graceful stop; a second one exits at once
+ *   with 128 + its number (unless `forceExitOnSecondSignal: false`). The whole stop is
+ *   bounded by `shutdownTimeout`.
+ * - Exit code 0 after a graceful stop, 1 after a crash or a failed start (the cause is
+ *   logged with the path of the service it came from), 124 after the shutdown deadline.
+ *   After a stop that no signal asked for and no failure, the process is left to exit by
+ *   itself (like `NodeRuntime.runMain`).
+ * - `dumpSignal` (SIGUSR2) prints `Service.humanTracebacks` of the root to stderr.
+ * - Logging: Effect's default logger (only that one) is replaced by a console logger in
+ *   `logFormat`, which also steps aside in any fiber where another logger is installed.
+ *
+ * Bad options throw a `TypeError` at once. Also usable data-last: `runMain(options)(root)`.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Service } from "@effect-mode/core"
+ * import { Worker } from "@effect-mode/node"
+ *
+ * const app = Service.make("App", {
+ *   tasks: [Service.task((self) => Effect.forever(Effect.zipRight(Effect.log("tick"), self.sleep("1 second"))))],
+ *   onStop: () => Effect.log("bye")
+ * })
+ *
+ * Worker.runMain(app, { shutdownTimeout: "10 seconds", logFormat: "json" })
+ * ```
+ *
+ * @since 0.1.0
+ * @category running
+ */
+export const runMain: {
+  (options?: Options): <E>(root: Root<E>) => void
+  <E>(root: Root<E>, options?: Options): void
+} = function(this: unknown, ...args: ReadonlyArray<unknown>) {
+  if (isRoot(args[0])) return run(args[0], (args[1] as Options | undefined) ?? {})
+  const options = (args[0] as Options | undefined) ?? {}
+  resolve(options, process.env)
+  return (root: Root<unknown>) => run(root, options)
+} as any

@@ -1,0 +1,266 @@
+import * as Cause from "effect/Cause"
+import * as Deferred from "effect/Deferred"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Fiber from "effect/Fiber"
+import * as Layer from "effect/Layer"
+import * as Queue from "effect/Queue"
+import * as Scope from "effect/Scope"
+import type { Service } from "@effect-mode/core"
+import { detector, SliceMonitor } from "./blocking.js"
+import { serve } from "./health.js"
+import { withLogging } from "./logging.js"
+import type { Resolved } from "./options.js"
+import { Roots, servicesOf } from "./roots.js"
+import { Signals, type StopSignal } from "./signals.js"
+
+/** What `runMain` accepts: a service (made by the effect, started here) or a layer of services. */
+export type Root =
+  | Effect.Effect<Service.Service, unknown, Scope.Scope>
+  | Layer.Layer<unknown, unknown, never>
+
+/** Exit codes (see docs/guide/worker.md). */
+export const ExitCode = {
+  ok: 0,
+  failure: 1,
+  shutdownTimeout: 124,
+  internal: 70
+} as const
+
+/** What the process-level wrapper needs from the program once it ends. */
+export interface ProcessState {
+  signals: Signals | undefined
+}
+
+const writeStderr = (text: string): void => {
+  process.stderr.write(text.endsWith("\n") ? text : `${text}\n`)
+}
+
+/** Everything a body needs besides the root. */
+interface Ctx {
+  readonly roots: Roots
+  readonly signals: Signals
+  /** Completed when the stop begins (signal, or the tree stopped or crashed by itself). */
+  readonly stopBegan: Deferred.Deferred<void>
+}
+
+const stopRequested = (ctx: Ctx): Effect.Effect<StopSignal> => Deferred.await(ctx.signals.stopRequested)
+
+// -----------------------------------------------------------------------------
+// reporting
+// -----------------------------------------------------------------------------
+
+interface Failure {
+  readonly _tag: string
+  readonly label: string
+  readonly cause: Cause.Cause<unknown>
+}
+
+const asWrapped = (cause: Cause.Cause<unknown>): Failure | undefined => {
+  const failures = Array.from(Cause.failures(cause))
+  if (failures.length !== 1 || Cause.defects(cause).length > 0) return undefined
+  const error = failures[0] as Partial<Failure> | undefined
+  if (error === undefined || typeof error !== "object" || error === null) return undefined
+  if ((error._tag === "StartFailed" || error._tag === "Crashed") && Cause.isCause(error.cause)) {
+    return error as Failure
+  }
+  return undefined
+}
+
+/**
+ * Unwraps the `StartFailed` (and `Crashed`) errors a failed start nests, one per level of
+ * the tree, down to the cause that started it: "App failed to start because Db failed to
+ * start" and the error of Db.
+ */
+export const explain = (cause: Cause.Cause<unknown>): { readonly chain: Array<string>; readonly cause: Cause.Cause<unknown> } => {
+  const chain: Array<string> = []
+  let current = cause
+  for (let depth = 0; depth < 64; depth++) {
+    const wrapped = asWrapped(current)
+    if (wrapped === undefined) break
+    chain.push(`${wrapped.label} ${wrapped._tag === "StartFailed" ? "failed to start" : "crashed"}`)
+    current = wrapped.cause
+  }
+  return { chain, cause: current }
+}
+
+const reportFailure = (headline: string, cause: Cause.Cause<unknown>): Effect.Effect<number> => {
+  const { chain, cause: root } = explain(cause)
+  const why = chain.length === 0 ? "" : ` (${chain.join(", because ")})`
+  return Effect.as(
+    Effect.logError(`[Worker] ${headline}${why}; exiting with code ${ExitCode.failure}`, root),
+    ExitCode.failure
+  )
+}
+
+/**
+ * The exit code once the stop completed: 1 when the tree crashed, its start failed or the
+ * root could not be made (the cause logged with the path of the service it started
+ * from), else 0.
+ */
+const outcome = (ctx: Ctx, failure: Cause.Cause<unknown> | undefined, what: string): Effect.Effect<number> => {
+  const crash = ctx.roots.crash
+  if (crash !== undefined) {
+    const verb = failure !== undefined || asWrapped(crash.cause)?._tag === "StartFailed" ? "failed to start" : "crashed"
+    return reportFailure(`Service ${crash.path} ${verb}`, crash.cause)
+  }
+  if (failure !== undefined && !Cause.isInterruptedOnly(failure)) return reportFailure(what, failure)
+  const signal = ctx.signals.received
+  return Effect.as(
+    Effect.log(`[Worker] Stopped${signal === undefined ? "" : ` after ${signal}`}; exiting with code ${ExitCode.ok}`),
+    ExitCode.ok
+  )
+}
+
+// -----------------------------------------------------------------------------
+// bodies: acquire the root(s), run until stopped, stop
+// -----------------------------------------------------------------------------
+
+/** `runMain(effect)`: make the root, start it, wait until it stops or a signal, stop it. */
+const serviceBody = (make: Effect.Effect<Service.Service, unknown, Scope.Scope>, ctx: Ctx): Effect.Effect<number> =>
+  Effect.gen(function*() {
+    const scope = yield* Scope.make()
+    const made = yield* Effect.exit(Scope.extend(make, scope))
+    if (Exit.isFailure(made)) {
+      yield* Deferred.succeed(ctx.stopBegan, undefined)
+      yield* Scope.close(scope, Exit.void)
+      return yield* outcome(ctx, made.cause, "The root effect failed")
+    }
+    const root = made.value
+    ctx.roots.set([root])
+    // A signal during the start stops the service: its start is cut short and rolled back.
+    const canceller = yield* Effect.fork(Effect.zipRight(stopRequested(ctx), root.stop))
+    const started = yield* Effect.exit(root.maybeStart)
+    yield* Fiber.interrupt(canceller)
+    if (Exit.isSuccess(started)) yield* Effect.raceFirst(root.waitUntilStopped, Effect.asVoid(stopRequested(ctx)))
+    yield* Deferred.succeed(ctx.stopBegan, undefined)
+    yield* root.stop
+    yield* Scope.close(scope, Exit.void)
+    return yield* outcome(ctx, Exit.isFailure(started) ? started.cause : undefined, `Service ${root.label} failed to start`)
+  })
+
+/**
+ * `runMain(layer)`: build the layer (which starts its services), wait until one of the
+ * services it exposes stops or crashes, or a signal; then release the layer (which stops
+ * them in the reverse order of their start).
+ */
+const layerBody = (layer: Layer.Layer<unknown, unknown, never>, ctx: Ctx): Effect.Effect<number> =>
+  Effect.gen(function*() {
+    const scope = yield* Scope.make()
+    // Built on a fiber of its own so that a signal can interrupt it; joined, so that the
+    // fiber refs the layer sets (a logger, a log level) carry over to this fiber.
+    const build = yield* Effect.fork(Layer.buildWithScope(layer, scope))
+    const canceller = yield* Effect.fork(Effect.zipRight(stopRequested(ctx), Fiber.interrupt(build)))
+    const built = yield* Effect.exit(Fiber.join(build))
+    yield* Fiber.interrupt(canceller)
+    if (Exit.isSuccess(built)) {
+      ctx.roots.set(servicesOf(built.value))
+      const anyStopped = ctx.roots.all.length === 0
+        ? Effect.never
+        : Effect.raceAll(ctx.roots.all.map((r) => r.waitUntilStopped))
+      yield* Effect.raceFirst(anyStopped, Effect.asVoid(stopRequested(ctx)))
+    }
+    yield* Deferred.succeed(ctx.stopBegan, undefined)
+    yield* Scope.close(scope, Exit.void)
+    yield* Effect.forEach(ctx.roots.all, (r) => r.stop, { discard: true })
+    return yield* outcome(ctx, Exit.isFailure(built) ? built.cause : undefined, "The root layer failed to build")
+  })
+
+// -----------------------------------------------------------------------------
+// the program
+// -----------------------------------------------------------------------------
+
+/** Fires `shutdownTimeout` after the stop began: names what is stuck, prints the dump. */
+const watchdog = (ctx: Ctx, timeout: Duration.Duration): Effect.Effect<number> =>
+  Effect.raceFirst(Effect.asVoid(stopRequested(ctx)), Deferred.await(ctx.stopBegan)).pipe(
+    Effect.zipRight(Effect.sleep(timeout)),
+    Effect.zipRight(Effect.suspend(() => {
+      const stuck = ctx.roots.stuck
+      return Effect.logError(
+        `[Worker] Shutdown did not finish within ${Duration.format(timeout)}; not stopped in time: ` +
+          `${stuck.length === 0 ? "(no service: the release of the root's resources)" : stuck.join(", ")}; ` +
+          `interrupting what is left and exiting with code ${ExitCode.shutdownTimeout}`
+      )
+    })),
+    Effect.zipRight(ctx.roots.dump),
+    Effect.map((dump) => {
+      writeStderr(`[Worker] Services when the shutdown deadline passed:\n${dump}`)
+      return ExitCode.shutdownTimeout
+    })
+  )
+
+const dumpLoop = (ctx: Ctx): Effect.Effect<never> =>
+  Effect.forever(
+    Queue.take(ctx.signals.dumps).pipe(
+      Effect.flatMap((signal) =>
+        Effect.map(ctx.roots.dump, (dump) => {
+          writeStderr(
+            `=== effect-mode dump (pid ${process.pid}, ${signal}, ${new Date().toISOString()}) ===\n${dump}\n=== end of dump ===`
+          )
+        })
+      )
+    )
+  )
+
+const announceStop = (ctx: Ctx, options: Resolved): Effect.Effect<void> =>
+  Effect.flatMap(stopRequested(ctx), (signal) =>
+    Effect.log(
+      `[Worker] Signal received: ${signal}; stopping (shutdownTimeout ${Duration.format(options.shutdownTimeout)}` +
+        (options.forceExitOnSecondSignal ? "; a second signal exits at once)" : ")")
+    ))
+
+const ignoredSignals = (ctx: Ctx): Effect.Effect<never> =>
+  Effect.forever(Effect.flatMap(Queue.take(ctx.signals.ignored), (signal) =>
+    Effect.logWarning(`[Worker] ${signal} received while stopping; ignored (forceExitOnSecondSignal: false)`)))
+
+/**
+ * The whole worker as one Effect that always succeeds with the process exit code. The
+ * body runs disconnected, so that when the shutdown deadline passes the program can give
+ * up on it at once even if it is stuck in uninterruptible code.
+ */
+export const program = (root: Root, options: Resolved, state: ProcessState): Effect.Effect<number> => {
+  const monitor = options.blockingTimeout === null ? undefined : new SliceMonitor(Duration.toMillis(options.blockingTimeout))
+  const worker = Effect.scoped(Effect.gen(function*() {
+    const signals = yield* Signals.make(options.forceExitOnSecondSignal, options.dumpSignal, writeStderr)
+    state.signals = signals
+    yield* Effect.acquireRelease(Effect.sync(() => signals.install()), () => Effect.sync(() => signals.uninstall()))
+    const ctx: Ctx = { roots: new Roots(), signals, stopBegan: yield* Deferred.make<void>() }
+    yield* Effect.forkScoped(announceStop(ctx, options))
+    yield* Effect.forkScoped(dumpLoop(ctx))
+    yield* Effect.forkScoped(ignoredSignals(ctx))
+    if (monitor !== undefined && options.blockingTimeout !== null) {
+      yield* Effect.forkScoped(detector(monitor, options.blockingTimeout, ctx.roots))
+    }
+    if (options.health !== undefined) {
+      const health = options.health
+      const listening = yield* Effect.either(serve(ctx.roots, health, () => signals.received !== undefined))
+      if (listening._tag === "Left") {
+        return yield* Effect.as(
+          Effect.logError(
+            `[Worker] Cannot serve the health endpoints on ${health.host ?? "*"}:${health.port}: ` +
+              `${listening.left.message}; exiting with code ${ExitCode.failure}`
+          ),
+          ExitCode.failure
+        )
+      }
+      yield* Effect.log(
+        `[Worker] Health endpoints on http://${health.host ?? "localhost"}:${listening.right} (/livez /readyz /healthz /debug)`
+      )
+    }
+    const body = Layer.isLayer(root)
+      ? layerBody(root as Layer.Layer<unknown, unknown, never>, ctx)
+      : serviceBody(root as Effect.Effect<Service.Service, unknown, Scope.Scope>, ctx)
+    return yield* Effect.raceFirst(Effect.disconnect(body), watchdog(ctx, options.shutdownTimeout))
+  }))
+  return worker.pipe(
+    (self) => monitor === undefined ? self : Effect.supervised(self, monitor),
+    withLogging(options.logFormat, options.logLevel),
+    Effect.catchAllCause((cause) =>
+      Effect.sync(() => {
+        writeStderr(`[Worker] internal error; exiting with code ${ExitCode.internal}\n${Cause.pretty(cause)}`)
+        return ExitCode.internal
+      })
+    )
+  )
+}
