@@ -36,8 +36,13 @@ export const killAll = (): void => {
   running.clear()
 }
 
-export const runFixture = (name: string, env: Record<string, string> = {}): Child => {
-  const child = spawn(process.execPath, ["--import", "tsx", `packages/node/test/fixtures/${name}.ts`], {
+/** Runs `packages/node/test/fixtures/<name>.ts`. */
+export const runFixture = (name: string, env: Record<string, string> = {}): Child =>
+  runScript(`packages/node/test/fixtures/${name}.ts`, env)
+
+/** Runs a TypeScript file given by its path from the repo root. */
+export const runScript = (path: string, env: Record<string, string> = {}): Child => {
+  const child = spawn(process.execPath, ["--import", "tsx", path], {
     cwd: repoRoot,
     env: { ...process.env, FORCE_COLOR: "0", NO_COLOR: "1", LOG_LEVEL: "", LOG_FORMAT: "", ...env },
     stdio: ["ignore", "pipe", "pipe"]
