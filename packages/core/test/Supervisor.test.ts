@@ -183,7 +183,7 @@ describe("Supervisor replacement", () => {
 })
 
 describe("Supervisor restart intensity", () => {
-  const crashTimes = (sup: Supervisor.Supervisor, child: Service.Service, times: number) =>
+  const crashTimes = (child: Service.Service, times: number) =>
     Effect.gen(function*() {
       for (let i = 1; i <= times; i++) {
         yield* child.crash(`boom ${i}`)
@@ -199,7 +199,7 @@ describe("Supervisor restart intensity", () => {
       const run = yield* Effect.fork(Service.run(sup))
       yield* eventually(isRunning(sup), "supervisor running")
 
-      yield* crashTimes(sup, a, 3)
+      yield* crashTimes(a, 3)
       yield* TestClock.adjust("9 seconds")
       expect(yield* sup.state).toBe("running")
       expect(yield* escalationsOf(sup.label)).toBe(0)
@@ -250,7 +250,7 @@ describe("Supervisor restart intensity", () => {
       const sup = yield* Supervisor.oneForOne(fresh("Defaults"), [a])
       const run = yield* Effect.fork(Service.run(sup))
       yield* eventually(isRunning(sup), "supervisor running")
-      yield* crashTimes(sup, a, 3)
+      yield* crashTimes(a, 3)
       yield* TestClock.adjust("4999 millis")
       yield* a.crash("fourth")
       const error = yield* Effect.flip(Fiber.join(run))
