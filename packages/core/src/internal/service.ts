@@ -34,6 +34,8 @@ export type Phase = "init" | "starting" | "running" | "stopping" | "shutdown"
  */
 export interface SupervisorLink {
   readonly onCrash: (service: ServiceImpl, cause: Cause.Cause<unknown>) => Effect.Effect<void>
+  /** Told when the service ends a stop that is not part of its own `restart` (restart types). */
+  readonly onStopped?: (service: ServiceImpl) => Effect.Effect<void>
 }
 
 let nextId = 1
@@ -101,8 +103,14 @@ export class ServiceImpl implements Service.Service {
   crashOrigin: string | undefined = undefined
   lastStopFailure: Cause.Cause<unknown> | undefined = undefined
   restarts = 0
+  /** True while `restart` runs: its stop is not a normal stop for a supervisor. */
+  restarting = false
   private depsAdded = false
   private firstStartDone = false
+  /** The restart in flight, if any: a restart asked for meanwhile joins it. */
+  private restartDone: Deferred.Deferred<void, ServiceError.ServiceError> | undefined = undefined
+  /** How many times a stop (or a crash) of this service began: a restart under it gives way. */
+  private stopsSignalled = 0
 
   parent: ServiceImpl | undefined = undefined
   children: Array<ServiceImpl> = []
@@ -205,6 +213,7 @@ export class ServiceImpl implements Service.Service {
   private signalStop(): void {
     if (this.stopSignalled) return
     this.stopSignalled = true
+    this.stopsSignalled++
     Deferred.unsafeDone(this.stopSignal, Exit.void)
   }
 
@@ -582,6 +591,11 @@ export class ServiceImpl implements Service.Service {
           this.setPhase("shutdown")
         })),
         Effect.zipRight(this.log(this.mundane, "-Stopped!")),
+        Effect.zipRight(Effect.suspend(() =>
+          this.supervisor?.onStopped === undefined || this.restarting
+            ? Effect.void
+            : this.supervisor.onStopped(this)
+        )),
         Effect.ensuring(Effect.sync(() => Deferred.unsafeDone(stopDone, Exit.void)))
       )
     )
@@ -663,21 +677,82 @@ export class ServiceImpl implements Service.Service {
   // ---------------------------------------------------------------------------
 
   get restart(): Effect.Effect<void, ServiceError.ServiceError> {
+    return Effect.flatMap(FiberRef.get(runningCodeOf), (caller) =>
+      // Asked from inside the code this restart stops (a task or hook of this tree): it
+      // cannot wait for itself, so it runs on a fiber of its own and the caller goes on.
+      caller !== undefined && this.contains(caller) && this.phase !== "init" && this.phase !== "shutdown"
+        ? this.restartInBackground
+        : this.restartNow)
+  }
+
+  private get restartInBackground(): Effect.Effect<void> {
+    // a failed start is logged and recorded (crashed) where it happens
+    const restart = this.restartNow.pipe(Effect.ignore, Effect.locally(runningCodeOf, undefined))
+    return Effect.asVoid(Effect.forkDaemon(restart))
+  }
+
+  private get restartNow(): Effect.Effect<void, ServiceError.ServiceError> {
+    return Effect.suspend(() => {
+      // A restart asked for while one is in flight joins it: one restart, one outcome.
+      if (this.restartDone !== undefined) return Deferred.await(this.restartDone)
+      const done = Deferred.unsafeMake<void, ServiceError.ServiceError>(FiberId.none)
+      this.restartDone = done
+      this.restarting = true
+      return this.restartSteps.pipe(Effect.onExit((exit) =>
+        Effect.sync(() => {
+          this.restarting = false
+          this.restartDone = undefined
+          Deferred.unsafeDone(done, exit)
+        })
+      ))
+    })
+  }
+
+  /** Stops signalled on the ancestors so far, and whether one of them is stopping now. */
+  private ancestorStops(): number {
+    let n = 0
+    for (let p = this.parent; p !== undefined; p = p.parent) {
+      n += p.stopsSignalled
+      if (p.phase === "stopping") return -1
+    }
+    return n
+  }
+
+  private get restartSteps(): Effect.Effect<void, ServiceError.ServiceError> {
+    const ancestorStops = this.ancestorStops()
     return this.stop.pipe(
-      Effect.zipRight(Effect.sync(() => {
+      Effect.zipRight(Effect.suspend(() => {
+        // When the tree above began to stop (or crashed) meanwhile, the restart gives way
+        // to it: the service stays stopped, as that stop expects it to be.
+        if (ancestorStops === -1 || this.ancestorStops() !== ancestorStops) return Effect.void
         this.crashCause = undefined
         this.crashOrigin = undefined
         this.restarts++
         this.publish()
-      })),
-      Effect.zipRight(
-        this.options.onRestart === undefined ? Effect.void : Effect.mapError(
+        return this.options.onRestart === undefined ? this.start : Effect.catchAllCause(
           this.userCode(Effect.suspend(() => this.options.onRestart!(this))),
-          (e) => new ServiceError.StartFailed({ label: this.label, cause: Cause.fail(e) })
-        )
-      ),
-      Effect.zipRight(this.start)
+          (cause) => this.restartFailed(cause)
+        ).pipe(Effect.zipRight(this.start))
+      }))
     )
+  }
+
+  /**
+   * `onRestart` failed or died: the start side of the restart failed, as a failed start
+   * (crashed with the cause, `StartFailed`). An interruption is passed on, not a crash.
+   */
+  private restartFailed(cause: Cause.Cause<unknown>): Effect.Effect<never, ServiceError.ServiceError> {
+    if (Cause.isInterruptedOnly(cause)) return Effect.failCause(cause as Cause.Cause<never>)
+    return Effect.suspend(() => {
+      this.crashCause ??= cause
+      this.crashOrigin ??= this.pathSync()
+      this.signalStop()
+      this.publish()
+      return Effect.zipRight(
+        this.log(LogLevel.Error, "Restart failed", cause),
+        Effect.fail(new ServiceError.StartFailed({ label: this.label, cause }))
+      )
+    })
   }
 
   crash(reason: unknown): Effect.Effect<void> {
@@ -698,7 +773,7 @@ export class ServiceImpl implements Service.Service {
       const logged = this.log(LogLevel.Error, "Crashed", cause)
       top.markCrashed(cause, origin)
       if (top.supervisor !== undefined) return Effect.zipRight(logged, top.supervisor.onCrash(top, cause))
-      return Effect.zipRight(logged, top.stopInBackground())
+      return Effect.zipRight(logged, top.stopStartedInBackground())
     })
   }
 
@@ -725,6 +800,18 @@ export class ServiceImpl implements Service.Service {
         this.crashStopper = fiber
       })
     })
+  }
+
+  /**
+   * Stops in the background the highest started services of this subtree: this one if it
+   * is started, else the started ones below it (a child may run under a stopped parent).
+   */
+  private stopStartedInBackground(): Effect.Effect<void> {
+    return Effect.suspend(() =>
+      this.phase === "init" || this.phase === "shutdown"
+        ? Effect.forEach(this.children, (child) => child.stopStartedInBackground(), { discard: true })
+        : this.stopInBackground()
+    )
   }
 
   /** Waits until the crash-triggered stop (if any) has finished. */
