@@ -278,7 +278,7 @@ export const make = (
  *
  * const program = Effect.gen(function* () {
  *   const flaky = yield* Service.make("Flaky", {
- *     tasks: [Service.task(() => Effect.fail("boom"))]
+ *     tasks: [Service.task((self) => Effect.zipRight(self.sleep("1 second"), Effect.fail("boom")))]
  *   })
  *   const sup = yield* Supervisor.oneForOne("Sup", [flaky], { maxRestarts: 3, within: "5 seconds" })
  *   yield* Service.run(sup) // fails with Crashed (MaxRestartsExceeded) after the 4th crash
