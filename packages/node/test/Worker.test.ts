@@ -50,7 +50,7 @@ describe("Worker.runMain", () => {
     expect(dump).toMatch(/^App #\d+ \[running\] uptime=\S+/m)
     expect(dump).toMatch(/^ {2}Db #\d+ \[running\] uptime=\S+/m)
     expect(dump).toMatch(/^ {2}Consumer #\d+ \[running\] uptime=\S+ flags=CONSUMING/m)
-    expect(dump).toMatch(/^ {4}- consume #\d+: status=\w+ age=\S+/m)
+    expect(dump).toMatch(/^ {4}- consume #\d+: status=\w+ age=\S+ spans=consumer\.poll$/m)
     // The dump does not stop anything.
     expect(marks(child)).toEqual(["READY"])
     child.signal("SIGTERM")
