@@ -376,6 +376,19 @@ describe("Supervisor add, discard, insert", () => {
       yield* b.stop
     }))
 
+  it.effect("removeDependency on the supervisor takes the service out of supervision", () =>
+    Effect.gen(function*() {
+      const [a, b] = yield* Effect.all([recorded("A", []), recorded("B", [])])
+      const sup = yield* Supervisor.oneForOne(fresh("Removed"), [a, b])
+      yield* sup.start
+      yield* sup.removeDependency(b)
+      yield* eventually(Effect.map(sup.services, (s) => s.length === 1), "B no longer supervised")
+      yield* settle
+      expect(yield* b.state).toBe("shutdown")
+      expect(sup.restartTypeOf(b)).toBeUndefined()
+      yield* sup.stop
+    }))
+
   it.effect("insert(index, service) puts it at index; the one there is stopped and detached", () =>
     Effect.gen(function*() {
       const events: Array<string> = []

@@ -240,6 +240,17 @@ export class SupervisorImpl extends ServiceImpl {
     })
   }
 
+  /** `removeDependency` of a supervised service: no longer supervised, detached, then stopped. */
+  override removeDependency<S extends Service.Service>(child: S): Effect.Effect<S> {
+    return Effect.suspend(() => {
+      const impl = asImpl(child)
+      if (impl.parent !== this || !this.byService.has(impl)) return super.removeDependency(child)
+      // detached first: a crash while it stops is its own, not the supervisor's
+      this.release(impl)
+      return Effect.as(impl.stop, child)
+    })
+  }
+
   // ---------------------------------------------------------------------------
   // events (on the fiber of the crashing or stopping child)
   // ---------------------------------------------------------------------------
@@ -315,6 +326,12 @@ export class SupervisorImpl extends ServiceImpl {
       const entry = this.byService.get(event.service)
       // Gone, already being restarted, or already back up: the event is stale.
       if (entry === undefined || entry.job !== undefined || !isDown(entry.service)) return Effect.void
+      // Taken out of the tree behind the supervisor's back: let it go.
+      if (entry.service.parent !== this) {
+        return Effect.sync(() => {
+          this.release(entry.service)
+        })
+      }
       if (event._tag === "Crashed") return this.onCrash(entry, event.cause)
       const service = entry.service
       if (service.crashCause !== undefined || service.restarting || service.phase !== "shutdown") return Effect.void
