@@ -9,7 +9,8 @@
  */
 import { describe, expect } from "@effect/vitest"
 import { Effect, Exit, Fiber, Option, Stream, TestClock } from "effect"
-import { Service } from "@effect-mode/core"
+import { Schedule } from "effect"
+import { Service, Supervisor } from "@effect-mode/core"
 import { bounded, crashOf, defect, Ledger, outcome, settle } from "./fixtures/harness.js"
 import { it } from "./support/it.js"
 
@@ -504,6 +505,126 @@ describe("more overlaps", () => {
       expect(yield* t.p.restartCount).toBe(1)
       expect(t.count("B.onStart")).toBe(2)
       yield* finish(t)
+    }))
+})
+
+/**
+ * Two supervised children crash in the same clock tick (their tasks fail on their own
+ * fibers), under each strategy. Supervisor.behaviour.test.ts checks which services each
+ * strategy restarts; here: nothing hangs, every start is paired with a stop, and every
+ * resource of every run is released exactly once, in reverse.
+ */
+describe("two supervised children crash at once, under each strategy", () => {
+  interface Seen {
+    readonly states: ReadonlyArray<Service.State> // A, B, C, the supervisor, the root
+    readonly restarts: ReadonlyArray<number> // A, B, C
+  }
+  /**
+   * When the supervisor is done with both crashes. The two tasks fail in the same tick, on
+   * their own fibers: which one the supervisor sees first is up to the scheduler, and under
+   * the all-at-once strategies the other may be stopped before its own crash happens.
+   */
+  const strategies: ReadonlyArray<{ readonly strategy: Supervisor.Strategy; readonly settled: (seen: Seen) => boolean }> = [
+    {
+      strategy: "oneForOne",
+      settled: ({ restarts, states }) => states.every((s) => s === "running") && restarts.join() === "1,0,1"
+    },
+    {
+      strategy: "oneForAll",
+      settled: ({ restarts, states }) => states.every((s) => s === "running") && restarts.every((n) => n >= 1)
+    },
+    {
+      strategy: "restForOne",
+      settled: ({ restarts, states }) => states.every((s) => s === "running") && restarts.every((n) => n >= 1)
+    },
+    {
+      strategy: "forfeitOneForOne",
+      settled: ({ states }) => states.join() === "crashed,running,crashed,running,running"
+    },
+    {
+      strategy: "forfeitOneForAll",
+      settled: ({ states: [a, b, c, sup, root] }) =>
+        [a, c].includes("crashed") && [a, b, c].every((s) => s === "crashed" || s === "shutdown") &&
+        sup === "running" && root === "running"
+    },
+    {
+      strategy: "crashing",
+      settled: ({ states }) => states.every((s) => s === "crashed")
+    }
+  ]
+
+  const build = (strategy: Supervisor.Strategy, options: Supervisor.Options = {}) =>
+    Effect.gen(function*() {
+      const ledger = new Ledger()
+      const calls: Array<string> = []
+      const crashed = new Set<string>()
+      const worker = (name: string, crashes: boolean) =>
+        Service.make(name, {
+          onStart: (self) =>
+            Effect.gen(function*() {
+              calls.push(`${name}.onStart`)
+              yield* self.addContext(ledger.resource(`${name}.ctx`))
+              yield* ledger.finalizer(self, `${name}.fin`)
+            }),
+          onStop: () => Effect.sync(() => calls.push(`${name}.onStop`)),
+          tasks: [Service.task(() =>
+            ledger.task(
+              `${name}.task`,
+              crashes && !crashed.has(name)
+                ? Effect.zipRight(Effect.sleep("1 second"), Effect.suspend(() => (crashed.add(name), Effect.fail(`${name} crashed`))))
+                : Effect.never
+            ), { name: "work" })]
+        })
+      const a = yield* worker("A", true)
+      const b = yield* worker("B", false)
+      const c = yield* worker("C", true)
+      const sup = yield* Supervisor.make(strategy, "Sup", [a, b, c], { maxRestarts: 10, within: "1 minute", ...options })
+      const root = yield* Service.make("Root")
+      yield* root.addDependency(sup)
+      const count = (call: string) => calls.filter((x) => x === call).length
+      return { ledger, a, b, c, sup, root, count }
+    })
+
+  const byService = (name: string) => name.endsWith(".task") ? undefined : name.split(".")[0]
+
+  for (const { settled, strategy } of strategies) {
+    it.effect(`${strategy}: settles, every start paired with a stop, every resource released once`, () =>
+      Effect.gen(function*() {
+        const t = yield* build(strategy)
+        expect(outcome(yield* bounded(t.root.start))).toBe("ok")
+        yield* TestClock.adjust("1 second") // A and C fail now
+        const seen = Effect.all({
+          states: Effect.all([t.a.state, t.b.state, t.c.state, t.sup.state, t.root.state]),
+          restarts: Effect.all([t.a.restartCount, t.b.restartCount, t.c.restartCount])
+        })
+        let now = yield* seen
+        for (let turn = 0; turn < 500 && !settled(now); turn++) {
+          yield* Effect.yieldNow()
+          now = yield* seen
+        }
+        expect(settled(now), JSON.stringify(now)).toBe(true)
+        // a crashed child is never left running
+        for (const s of [t.a, t.b, t.c]) if ((yield* s.state) === "crashed") expect(yield* s.started).toBe(false)
+        expect(outcome(yield* bounded(t.root.stop))).toBe("ok")
+        for (const name of ["A", "B", "C"]) expect(t.count(`${name}.onStart`)).toBe(t.count(`${name}.onStop`))
+        expect(t.ledger.problems(byService)).toEqual([])
+        for (const s of [t.root, t.sup, t.a, t.b, t.c]) expect((yield* s.tracebacks).size).toBe(0)
+      }))
+  }
+
+  it.effect("the root stops while both restarts wait out their backoff: nothing is started again", () =>
+    Effect.gen(function*() {
+      const t = yield* build("oneForOne", { backoff: Schedule.spaced("10 seconds") })
+      expect(outcome(yield* bounded(t.root.start))).toBe("ok")
+      yield* TestClock.adjust("1 second") // A and C fail; their restarts wait 10 s
+      yield* TestClock.adjust("5 seconds")
+      expect(t.count("A.onStart")).toBe(1)
+      expect(outcome(yield* bounded(t.root.stop))).toBe("ok")
+      yield* TestClock.adjust("1 minute")
+      expect(t.count("A.onStart")).toBe(1)
+      expect(t.count("C.onStart")).toBe(1)
+      expect(yield* Effect.all([t.a.started, t.b.started, t.c.started, t.sup.started])).toEqual([false, false, false, false])
+      expect(t.ledger.problems(byService)).toEqual([])
     }))
 })
 

@@ -8,11 +8,12 @@
  * Every case runs the same tree, P with children A and B. Each service acquires a context
  * and a finalizer in `onStart` and runs an idle task, all recorded in a `Ledger`; every hook
  * call is appended to `calls`. The fault fires once (a retry of the same start succeeds).
+ * A supervisor's `replacement` factory has its own cases at the end.
  */
 import { describe, expect } from "@effect/vitest"
 import { Cause, Effect, Option, TestClock } from "effect"
-import { Service } from "@effect-mode/core"
-import { carries, crashOf, type Fault, faults, inject, Ledger, outcome, bounded } from "./fixtures/harness.js"
+import { Service, ServiceError, Supervisor } from "@effect-mode/core"
+import { bounded, carries, crashOf, type Fault, faults, inject, Ledger, outcome, settle } from "./fixtures/harness.js"
 import { it } from "./support/it.js"
 import { captureLogs, type Captured } from "./support/logs.js"
 
@@ -293,3 +294,112 @@ describe.each(sites)("fault in $name", (site) => {
     }
   }
 })
+
+/**
+ * The supervisor's `replacement(crashed, index)` factory is user code too. A one-for-one
+ * supervisor of A and B replaces A after A crashes; the factory fails once (or always).
+ */
+describe("fault in a supervisor's replacement factory", () => {
+  const build = (fault: Fault, always: boolean) =>
+    Effect.gen(function*() {
+      const ledger = new Ledger()
+      const worker = (name: string) =>
+        Service.make(name, {
+          onStart: (self) =>
+            Effect.zipRight(self.addContext(ledger.resource(`${name}.ctx`)), ledger.finalizer(self, `${name}.fin`)),
+          tasks: [Service.task(() => ledger.task(`${name}.task`), { name: "idle" })]
+        })
+      const a = yield* worker("A")
+      const b = yield* worker("B")
+      let calls = 0
+      const sup = yield* Supervisor.oneForOne("Sup", [a, b], {
+        maxRestarts: 2,
+        within: "1 minute",
+        replacement: (crashed) =>
+          Effect.suspend(() => {
+            calls++
+            // the factory's type has no error channel: a failure can only come from a cast
+            return calls === 1 || always ? inject(fault) as Effect.Effect<never> : worker(`${crashed.label}'`)
+          })
+      })
+      return { ledger, a, b, sup, calls: () => calls }
+    })
+
+  /** Per service: released exactly once, in reverse (the slot's services come and go on their own). */
+  const byService = (name: string) => name.endsWith(".task") ? undefined : name.split(".")[0]
+
+  /** Lets the supervisor act: scheduler turns, then clock steps, until `check` holds. */
+  const eventually = (check: Effect.Effect<boolean>) =>
+    Effect.gen(function*() {
+      for (let step = 0; step < 20; step++) {
+        for (let turn = 0; turn < 20; turn++) {
+          if (yield* check) return
+          yield* Effect.yieldNow()
+        }
+        yield* TestClock.adjust("1 second")
+      }
+      expect(yield* check).toBe(true)
+    })
+
+  for (const fault of faults) {
+    const interrupt = fault === "interrupt"
+    it.effect(
+      interrupt
+        ? "interrupt: that replacement is given up; not a crash, the supervisor and B run on"
+        : `${fault}: logged and handled as another crash of the slot; the next replacement takes its place`,
+      () =>
+        Effect.gen(function*() {
+          const lines: Array<Captured> = []
+          const t = yield* build(fault, false)
+          yield* captureLogs(
+            Effect.gen(function*() {
+              expect(outcome(yield* bounded(t.sup.start))).toBe("ok")
+              yield* t.a.crash("A crashed")
+              yield* eventually(Effect.map(t.a.started, (started) => !started && t.calls() >= 1))
+              if (!interrupt) {
+                const replaced = Effect.flatMap(t.sup.services, ([first]) =>
+                  first === t.a ? Effect.succeed(false) : Effect.map(first!.state, (s) => s === "running"))
+                yield* eventually(replaced)
+              }
+            }),
+            lines
+          )
+          const [first, second] = yield* t.sup.services
+          expect(second).toBe(t.b)
+          expect(yield* t.b.state).toBe("running")
+          expect(yield* t.b.restartCount).toBe(0)
+          expect(yield* t.sup.state).toBe("running")
+          expect(yield* crashOf(t.sup)).toBe("none")
+          expect(yield* t.a.started).toBe(false)
+          if (interrupt) {
+            expect(t.calls()).toBe(1)
+            expect(first).toBe(t.a)
+          } else {
+            expect(t.calls()).toBe(2)
+            expect(first!.label).toBe("A'")
+            const failed = lines.find((l) => l.message.includes("Replacement of Sup/A failed"))
+            expect(failed?.cause).toContain(fault === "fail" ? "injected failure" : "injected defect")
+          }
+          expect(outcome(yield* bounded(t.sup.stop))).toBe("ok")
+          expect(t.ledger.problems(byService)).toEqual([])
+          for (const s of [t.sup, t.a, t.b, first!]) expect((yield* s.tracebacks).size).toBe(0)
+        })
+    )
+  }
+
+  it.effect("fail, every time: retried within the restart intensity, then escalated (MaxRestartsExceeded)", () =>
+    Effect.gen(function*() {
+      const t = yield* build("fail", true)
+      const running = yield* Effect.fork(Service.run(t.sup))
+      yield* eventually(Effect.map(t.sup.state, (s) => s === "running"))
+      yield* t.a.crash("A crashed")
+      const exit = yield* settle(running)
+      expect(outcome(exit)).toBe("Crashed")
+      const reason = Option.getOrThrow(yield* t.sup.crashReason)
+      expect(Option.map(Cause.failureOption(reason), (e) => e instanceof ServiceError.MaxRestartsExceeded)).toEqual(Option.some(true))
+      expect(t.calls()).toBe(2) // maxRestarts 2: two attempts; the crash of the second escalates
+      expect(yield* t.b.started).toBe(false)
+      expect(t.ledger.problems(byService)).toEqual([])
+    }))
+})
+
