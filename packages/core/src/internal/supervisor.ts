@@ -412,7 +412,8 @@ export class SupervisorImpl extends ServiceImpl {
 
   private forfeit(candidates: ReadonlyArray<Entry>, crashed: Entry, cause: Cause.Cause<unknown>): Effect.Effect<void> {
     return Effect.suspend(() => {
-      const live = candidates.filter((e) => e === crashed || !isDown(e.service))
+      // everything still started, crashed or not (a sibling that crashed too is stopped now)
+      const live = candidates.filter((e) => e === crashed || (e.service.phase !== "init" && e.service.phase !== "shutdown"))
       return Effect.zipRight(
         this.log(
           LogLevel.Error,
