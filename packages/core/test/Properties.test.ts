@@ -386,7 +386,7 @@ describe("random trees and random operations, against the model", () => {
 
   it.effect(`${RUNS} random trees started, restarted and stopped: every finalizer once, in reverse order of acquisition`, () =>
     Effect.gen(function*() {
-      const arb = fc.record({ parents: treeArb, restarts: fc.nat({ max: 3 }) })
+      const arb = fc.record({ parents: treeArb, restarts: fc.nat({ max: 2 }) })
       for (const { parents, restarts } of fc.sample(arb, { numRuns: RUNS, seed: seed + 1 })) {
         const ledger = new Ledger()
         const services: Array<Service.Service> = []
