@@ -506,6 +506,10 @@ export class SupervisorImpl extends ServiceImpl {
   }
 
   private ordered(set: ReadonlySet<Entry>): Array<Entry> {
+    if (set.size === 1) {
+      const [only] = set
+      return only!.removed ? [] : [only!]
+    }
     return this.entries.filter((e) => set.has(e))
   }
 
