@@ -9,6 +9,7 @@
  */
 import type * as Duration from "effect/Duration"
 import type * as Effect from "effect/Effect"
+import type * as FiberRef from "effect/FiberRef"
 import * as Metric from "effect/Metric"
 import type * as Stream from "effect/Stream"
 import * as internal from "./internal/timer.js"
@@ -198,3 +199,21 @@ export const metrics = (
     drift: Metric.taggedWithLabels(timerMetrics.drift, labels)
   }
 }
+
+/**
+ * Whether timers record their metrics (default true). Each timer of a service holds three
+ * metric entries (about 3 KB); trees of very many services can turn them off for the timers
+ * started in a region with `Effect.locally`.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Service, Timer } from "@effect-mode/core"
+ *
+ * const startQuietly = (svc: Service.Service) => Effect.locally(svc.start, Timer.metricsEnabled, false)
+ * ```
+ *
+ * @since 0.1.0
+ * @category metrics
+ */
+export const metricsEnabled: FiberRef.FiberRef<boolean> = timerMetrics.enabled

@@ -248,6 +248,19 @@ describe("Service.timer", () => {
       yield* parent.stop
     }))
 
+  it.effect("Timer.metricsEnabled = false: the timers started in that region record no metrics", () =>
+    Effect.gen(function*() {
+      const calls: Array<number> = []
+      const svc = yield* Service.make("Unmeasured", {
+        tasks: [Service.timer("1 second", recorder(calls), { name: "quiet" })]
+      })
+      yield* Effect.locally(svc.start, Timer.metricsEnabled, false)
+      yield* TestClock.adjust("3 seconds")
+      expect(calls).toHaveLength(3)
+      expect((yield* Metric.value(Timer.metrics("quiet", { service: "Unmeasured" }).ticks)).count).toBe(0)
+      yield* svc.stop
+    }))
+
   it.plain("bad input throws when declared, naming the value", () => {
     expect(() => Service.timer("-1 seconds", () => Effect.void)).toThrow(/interval of Service.timer: "-1 seconds"/)
     expect(() => Service.timer("1 second", function flush() { return Effect.void }, { maxDriftCorrection: "a bit" as Duration.DurationInput }))

@@ -95,8 +95,8 @@ export const make = (interval: Duration.DurationInput, options: Timer.Options = 
   const name = decodeName(options.name, "timer")
   const decoded = decodeDuration(interval, `interval of timer ${name}`)
   const maxDriftCorrection = decodeMaxDriftCorrection(options.maxDriftCorrection, `timer ${name}`)
-  return Effect.sync((): Timer.Timer => {
-    const state = new DelayState(name, Duration.toMillis(decoded), maxDriftCorrection, timerMetrics.make(name))
+  return Effect.map(timerMetrics.forTimer(name), (metrics): Timer.Timer => {
+    const state = new DelayState(name, Duration.toMillis(decoded), maxDriftCorrection, metrics)
     return {
       name,
       interval: decoded,
@@ -119,6 +119,8 @@ export const itertimer = (
   const millis = Duration.toMillis(decodeDuration(interval, `interval of itertimer ${name}`))
   const maxDriftCorrection = decodeMaxDriftCorrection(options.maxDriftCorrection, `itertimer ${name}`)
   const sleep = (ms: number) => self.sleep(Duration.millis(ms))
-  return Stream.unwrap(Effect.map(self.beacon.path, (path) =>
-    tickStream(new DelayState(name, millis, maxDriftCorrection, timerMetrics.make(name, path)), sleep, self.shouldStop)))
+  return Stream.unwrap(Effect.map(
+    Effect.flatMap(self.beacon.path, (path) => timerMetrics.forTimer(name, path)),
+    (metrics) => tickStream(new DelayState(name, millis, maxDriftCorrection, metrics), sleep, self.shouldStop)
+  ))
 }

@@ -3,6 +3,9 @@
  * from the global registry and updates them synchronously on every tick: no Effect, no
  * label merging and no registry lookup per tick.
  */
+import * as Effect from "effect/Effect"
+import * as FiberRef from "effect/FiberRef"
+import { globalValue } from "effect/GlobalValue"
 import * as Metric from "effect/Metric"
 import * as MetricBoundaries from "effect/MetricBoundaries"
 import type * as MetricHook from "effect/MetricHook"
@@ -39,6 +42,16 @@ export interface TimerMetrics {
   readonly overlaps: MetricHook.MetricHook<number, unknown>
   readonly drift: MetricHook.MetricHook<number, unknown>
 }
+
+/** Whether timers started in this fiber (and the fibers it forks) record metrics. */
+export const enabled: FiberRef.FiberRef<boolean> = globalValue(
+  Symbol.for("@effect-mode/core/Timer/metricsEnabled"),
+  () => FiberRef.unsafeMake(true)
+)
+
+/** The hooks of one timer, or undefined when metrics are off (`enabled`). */
+export const forTimer = (timer: string, service?: string): Effect.Effect<TimerMetrics | undefined> =>
+  Effect.map(FiberRef.get(enabled), (on) => on ? make(timer, service) : undefined)
 
 export const make = (timer: string, service?: string): TimerMetrics => {
   const tags = labels(timer, service)

@@ -87,8 +87,7 @@ export const timer = <E, R>(
     onError,
     run: (self) =>
       Effect.flatMap(taskName(declared, "timer"), (name) =>
-        Effect.flatMap(self.beacon.path, (path) => {
-          const metrics = timerMetrics.make(name, path)
+        Effect.flatMap(Effect.flatMap(self.beacon.path, (path) => timerMetrics.forTimer(name, path)), (metrics) => {
           const call = callWith(self, fn, "Timer", name, onError)
           if (rate === "delay") {
             const ticks = loop(self, new DelayState(name, intervalMillis, maxDriftCorrection, metrics), call)
