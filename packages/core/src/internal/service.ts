@@ -287,7 +287,10 @@ export class ServiceImpl implements Service.Service {
   }
 
   log(level: LogLevel.LogLevel, message: string, cause?: Cause.Cause<unknown>): Effect.Effect<void> {
-    return Effect.suspend(() => {
+    return Effect.withFiberRuntime((fiber) => {
+      // A line the fiber's minimum level filters out (as Effect's own check does): skip
+      // formatting it and annotating it (an annotation copies the fiber's FiberRefs).
+      if (LogLevel.greaterThan(fiber.getFiberRef(FiberRef.currentMinimumLogLevel), level)) return Effect.void
       const line = this.prefix() + message
       const log = cause === undefined ? Effect.logWithLevel(level, line) : Effect.logWithLevel(level, line, cause)
       return Effect.annotateLogs(log, this.annotations())
@@ -379,12 +382,7 @@ export class ServiceImpl implements Service.Service {
       yield* self.log(self.mundane, "Starting...")
       yield* self.startHook(options.onStart)
       if (self.stopSignalled) return
-      if (options.tasks !== undefined) {
-        for (let i = 0; i < options.tasks.length; i++) {
-          const task = options.tasks[i]!
-          yield* self.forkTask(run, task, i)
-        }
-      }
+      if (options.tasks !== undefined && options.tasks.length > 0) yield* self.forkTasks(run, options.tasks)
       for (const child of [...self.children]) {
         yield* child.maybeStart
         if (self.stopSignalled) return
@@ -429,19 +427,50 @@ export class ServiceImpl implements Service.Service {
   // tasks and futures
   // ---------------------------------------------------------------------------
 
-  private forkTask(run: Run, task: Service.Task<any, any>, index: number): Effect.Effect<void> {
-    const name = task.name ?? `task-${index + 1}`
-    const body = this.guard(Effect.suspend(() => task.run(this)), name, task.onError)
-    return Effect.asVoid(this.forkIn(run, body, name))
+  /**
+   * Forks the declared tasks in order, each behind the error boundary of `guard`. What user
+   * code runs with (`userCode`, and the task's name) is set on the forking fiber around the
+   * forks, and each task fiber inherits it when forked: setting it inside every new fiber
+   * would copy that fiber's FiberRefs once per ref (about 2 KB each, kept while the task
+   * runs). The error boundary runs with the forking fiber's refs, exactly as `guard`'s.
+   */
+  private forkTasks(run: Run, tasks: ReadonlyArray<Service.Task<any, any>>): Effect.Effect<void> {
+    return Effect.withFiberRuntime((parent) => {
+      const annotations = parent.getFiberRef(FiberRef.currentLogAnnotations)
+      const context = parent.getFiberRef(FiberRef.currentContext)
+      const onStop = parent.getFiberRef(onStopFiber)
+      const code = parent.getFiberRef(runningCodeOf)
+      const outside = (effect: Effect.Effect<void>) =>
+        effect.pipe(
+          Effect.locally(FiberRef.currentLogAnnotations, annotations),
+          Effect.locally(FiberRef.currentContext, context),
+          Effect.locally(onStopFiber, onStop),
+          Effect.locally(runningCodeOf, code)
+        )
+      const forks = Effect.forEach(tasks, (task, index) => {
+        const name = task.name ?? `task-${index + 1}`
+        const body = Effect.catchAllCause(
+          Effect.suspend(() => task.run(this) as Effect.Effect<void, unknown>),
+          (cause) => outside(this.taskFailed(cause, name, task.onError))
+        )
+        return Effect.annotateLogs(this.forkIn(run, body, name), "task", name)
+      }, { discard: true })
+      return this.userCode(forks)
+    })
   }
 
   /** The error boundary of every task and future: a failure crashes the service or is logged. */
   guard<A, E>(effect: Effect.Effect<A, E, any>, name: string, onError: "crash" | "log"): Effect.Effect<A | void> {
-    return Effect.catchAllCause(this.userCode(Effect.annotateLogs(effect, "task", name)), (cause) => {
-      if (Cause.isInterruptedOnly(cause)) return Effect.failCause(cause as Cause.Cause<never>)
-      if (onError === "log") return this.log(LogLevel.Error, `Task ${name} failed`, cause)
-      return this.crashWith(cause)
-    })
+    return Effect.catchAllCause(
+      this.userCode(Effect.annotateLogs(effect, "task", name)),
+      (cause) => this.taskFailed(cause, name, onError)
+    )
+  }
+
+  private taskFailed(cause: Cause.Cause<unknown>, name: string, onError: "crash" | "log"): Effect.Effect<void> {
+    if (Cause.isInterruptedOnly(cause)) return Effect.failCause(cause as Cause.Cause<never>)
+    if (onError === "log") return this.log(LogLevel.Error, `Task ${name} failed`, cause)
+    return this.crashWith(cause)
   }
 
   forkIn<A, E>(run: Run, effect: Effect.Effect<A, E>, name: string): Effect.Effect<Fiber.RuntimeFiber<A, E>> {
