@@ -338,9 +338,13 @@ export const timer: <E, R>(
 export interface TimerTaskOptions extends TaskOptions {
   /** Call `fn` once at start, before the first interval. Default false. */
   readonly execFirst?: boolean
-  /** The most a late or early wake-up is corrected by. Default "100 millis". */
+  /** The most a late or early wake-up is corrected by (fixed delay only). Default "100 millis". */
   readonly maxDriftCorrection?: Duration.DurationInput
-  /** "delay" (mode's, the default): the interval starts after `fn` ends; "fixed": drift-free rate. */
+  /**
+   * "delay" (mode's, the default): the interval starts after `fn` ends. "fixed": calls are due
+   * every interval from the start, `fn` included, drift-free like `Schedule.fixed`; when `fn`
+   * ran past the next due time, missed calls are skipped and one call is made at once.
+   */
   readonly rate?: "delay" | "fixed"
 }
 
@@ -382,7 +386,7 @@ export const crontab: <E, R>(
  * @category models
  */
 export interface CrontabTaskOptions extends TaskOptions {
-  /** An IANA time zone. Default UTC. */
+  /** An IANA time zone ("Europe/Paris") or an offset ("+02:00"). Default UTC. */
   readonly timezone?: string
 }
 
