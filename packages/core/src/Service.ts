@@ -488,8 +488,8 @@ export const layer = <I, E, R>(
 ): Layer.Layer<I, E | ServiceError.ServiceError, Exclude<R, Scope.Scope>> => Layer.scoped(tag, scoped(make))
 
 /**
- * Runs a service to the end: start it, wait until it stops or crashes, stop it (in order,
- * children in reverse). Fails with `Crashed` when the tree crashed, `StartFailed` when the
+ * Runs a service to the end: start it (unless it is started already), wait until it stops
+ * or crashes, stop it (in order, children in reverse). Fails with `Crashed` when the tree crashed, `StartFailed` when the
  * start failed. Interrupting it stops the service.
  *
  * @example
@@ -505,7 +505,7 @@ export const layer = <I, E, R>(
  */
 export const run = (service: Service): Effect.Effect<void, ServiceError.ServiceError> => {
   const impl = internal.asImpl(service)
-  return Effect.zipRight(service.start, service.waitUntilStopped).pipe(
+  return Effect.zipRight(service.maybeStart, service.waitUntilStopped).pipe(
     Effect.ensuring(service.stop),
     Effect.zipRight(Effect.suspend(() => {
       const cause = impl.crashCause

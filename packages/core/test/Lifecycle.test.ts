@@ -349,4 +349,29 @@ describe("fromEffect, scoped, layer, run", () => {
       expect(log.slice(-2)).toEqual(["App.onStop", "App.onShutdown"])
       expect(yield* svc.state).toBe("shutdown")
     }))
+
+  it.effect("run on a service that is already running waits for it instead of failing", () =>
+    Effect.gen(function*() {
+      const svc = yield* Service.make("App")
+      yield* svc.start
+      const running = yield* Effect.fork(Service.run(svc))
+      yield* Effect.yieldNow()
+      expect(yield* svc.state).toBe("running")
+      yield* svc.stop
+      expect(Exit.isSuccess(yield* Fiber.await(running))).toBe(true)
+    }))
+
+  it.effect("a failing dependencies is asked again by the next start", () =>
+    Effect.gen(function*() {
+      let calls = 0
+      const child = yield* Service.make("Child")
+      const svc = yield* Service.make("App", {
+        dependencies: () => Effect.suspend(() => ++calls === 1 ? Effect.fail("registry down") : Effect.succeed([child]))
+      })
+      expect((yield* Effect.flip(svc.start))._tag).toBe("StartFailed")
+      yield* svc.start
+      expect(calls).toBe(2)
+      expect(yield* child.state).toBe("running")
+      yield* svc.stop
+    }))
 })

@@ -368,11 +368,13 @@ export class ServiceImpl implements Service.Service {
     const self = this
     return Effect.gen(function*() {
       if (!self.depsAdded) {
-        self.depsAdded = true
         if (options.dependencies !== undefined) {
-          const deps = yield* self.userCode(Effect.suspend(() => options.dependencies!(self)))
-          for (const dep of deps) self.attach(asImpl(dep))
+          // Added once, on the first start that gets them: a failing `dependencies` is
+          // asked again by the next start.
+          const deps = Array.from(yield* self.userCode(Effect.suspend(() => options.dependencies!(self))), asImpl)
+          for (const dep of deps) self.attach(dep)
         }
+        self.depsAdded = true
       }
       if (!self.firstStartDone) {
         yield* self.startHook(options.onFirstStart)
