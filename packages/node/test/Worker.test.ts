@@ -65,6 +65,9 @@ describe("Worker.runMain", () => {
     expect(out).toContain("[Worker] Service App/Ingest crashed; exiting with code 1")
     expect(out.slice(out.indexOf("[Worker] Service App/Ingest crashed"))).toContain("boom: the broker went away")
     expect(marks(child)).toEqual(["onShutdown Ingest", "onShutdown App"])
+    // The pretty format names the service mode's way, not with annotation lines.
+    expect(out).toMatch(/ERROR \(#\d+\): \[\^-Ingest\]: Crashed\n {2}Error: boom/)
+    expect(out).not.toContain("servicePath:")
   }, T)
 
   it("a failed start is rolled back and exits 1 with the cause", async () => {

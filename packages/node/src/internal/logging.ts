@@ -1,6 +1,7 @@
 import * as Effect from "effect/Effect"
 import * as FiberRef from "effect/FiberRef"
 import * as FiberRefs from "effect/FiberRefs"
+import * as HashMap from "effect/HashMap"
 import * as HashSet from "effect/HashSet"
 import * as Logger from "effect/Logger"
 import type * as LogLevel from "effect/LogLevel"
@@ -13,8 +14,27 @@ const formatted = (format: Worker.LogFormat): Logger.Logger<unknown, void> => {
     case "logfmt":
       return Logger.withConsoleLog(Logger.logfmtLogger)
     case "pretty":
-      return Logger.prettyLogger()
+      return Logger.mapInputOptions(Logger.prettyLogger(), withModePrefix)
   }
+}
+
+/**
+ * The pretty format says who logged the way mode does, `[^--Consumer]: message` (one dash
+ * per level below the root), instead of two annotation lines under every message. The
+ * structured formats keep the `service` and `servicePath` annotations as they are.
+ */
+const withModePrefix = (options: Logger.Logger.Options<unknown>): Logger.Logger.Options<unknown> => {
+  const label = HashMap.get(options.annotations, "service")
+  const path = HashMap.get(options.annotations, "servicePath")
+  if (label._tag === "None" || path._tag === "None") return options
+  const annotations = HashMap.remove(HashMap.remove(options.annotations, "service"), "servicePath")
+  const parts = Array.isArray(options.message) ? options.message : [options.message]
+  const first = parts[0]
+  if (typeof first === "string" && first.startsWith("[^")) return { ...options, annotations }
+  const depth = String(path.value).split("/").length
+  const prefix = `[^${"-".repeat(depth - 1)}${String(label.value)}]:`
+  const message = typeof first === "string" ? [`${prefix} ${first}`, ...parts.slice(1)] : [prefix, ...parts]
+  return { ...options, annotations, message: message.length === 1 ? message[0] : message }
 }
 
 /**
