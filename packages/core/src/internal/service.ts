@@ -8,6 +8,7 @@ import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
 import * as FiberId from "effect/FiberId"
 import * as FiberRef from "effect/FiberRef"
+import type * as HashMap from "effect/HashMap"
 import * as LogLevel from "effect/LogLevel"
 import * as Option from "effect/Option"
 import * as Queue from "effect/Queue"
@@ -68,6 +69,23 @@ const isolateStop = (effect: Effect.Effect<void>): Effect.Effect<void> =>
         Effect.flatMap(Effect.forkDaemon(Effect.locally(effect, onStopFiber, true)), Fiber.join)
       ))
 
+/** What `guard`'s error boundary runs with: the refs of the fiber that forked the task. */
+interface OuterRefs {
+  readonly annotations: HashMap.HashMap<string, unknown>
+  readonly context: Context.Context<never>
+  readonly onStop: boolean
+  readonly code: ServiceImpl | undefined
+}
+
+function withOuterRefs(effect: Effect.Effect<void>, outer: OuterRefs): Effect.Effect<void> {
+  return effect.pipe(
+    Effect.locally(FiberRef.currentLogAnnotations, outer.annotations),
+    Effect.locally(FiberRef.currentContext, outer.context),
+    Effect.locally(onStopFiber, outer.onStop),
+    Effect.locally(runningCodeOf, outer.code)
+  )
+}
+
 /** @internal */
 export const TypeId: unique symbol = Symbol.for("@effect-mode/core/Service")
 
@@ -95,7 +113,11 @@ export class ServiceImpl implements Service.Service {
   readonly [TypeId] = TypeId
   readonly id: number = nextId++
   readonly shortlabel: string
-  readonly diag: Diag.Diag = Diag.make()
+  private diagState: Diag.Diag | undefined = undefined
+  /** Made on first use: most services never raise a flag (and a Diag holds a Ref and four closures). */
+  get diag(): Diag.Diag {
+    return this.diagState ??= Diag.make()
+  }
   readonly beacon: NodeImpl = new NodeImpl(this)
 
   phase: Phase = "init"
@@ -438,26 +460,20 @@ export class ServiceImpl implements Service.Service {
    */
   private forkTasks(run: Run, tasks: ReadonlyArray<Service.Task<any, any>>): Effect.Effect<void> {
     return Effect.withFiberRuntime((parent) => {
-      const annotations = parent.getFiberRef(FiberRef.currentLogAnnotations)
-      const context = parent.getFiberRef(FiberRef.currentContext)
-      const onStop = parent.getFiberRef(onStopFiber)
-      const code = parent.getFiberRef(runningCodeOf)
-      const outside = (effect: Effect.Effect<void>) =>
-        effect.pipe(
-          Effect.locally(FiberRef.currentLogAnnotations, annotations),
-          Effect.locally(FiberRef.currentContext, context),
-          Effect.locally(onStopFiber, onStop),
-          Effect.locally(runningCodeOf, code)
-        )
-      const forks = Effect.forEach(tasks, (task, index) => {
+      const outer: OuterRefs = {
+        annotations: parent.getFiberRef(FiberRef.currentLogAnnotations),
+        context: parent.getFiberRef(FiberRef.currentContext),
+        onStop: parent.getFiberRef(onStopFiber),
+        code: parent.getFiberRef(runningCodeOf)
+      }
+      return this.userCode(Effect.forEach(tasks, (task, index) => {
         const name = task.name ?? `task-${index + 1}`
         const body = Effect.catchAllCause(
           Effect.suspend(() => task.run(this) as Effect.Effect<void, unknown>),
-          (cause) => outside(this.taskFailed(cause, name, task.onError))
+          (cause) => withOuterRefs(this.taskFailed(cause, name, task.onError), outer)
         )
         return Effect.annotateLogs(this.forkIn(run, body, name), "task", name)
-      }, { discard: true })
-      return this.userCode(forks)
+      }, { discard: true }))
     })
   }
 
