@@ -139,9 +139,9 @@ export class ServiceImpl implements Service.Service {
   supervisor: SupervisorLink | undefined = undefined
 
   /** Completed when the current run should stop: a stop began, or a crash was recorded. */
-  private stopSignal: Deferred.Deferred<void> = Deferred.unsafeMake(FiberId.none)
+  private stopSignal: Deferred.Deferred<void> | undefined = undefined
   stopSignalled = false
-  private shutdownSignal: Deferred.Deferred<void> = Deferred.unsafeMake(FiberId.none)
+  private shutdownSignal: Deferred.Deferred<void> | undefined = undefined
   private shutdownSignalled = false
   /** Completed when the start (or stop) in flight ends. */
   private startDone: Deferred.Deferred<void> | undefined = undefined
@@ -236,16 +236,37 @@ export class ServiceImpl implements Service.Service {
     if (this.stopSignalled) return
     this.stopSignalled = true
     this.stopsSignalled++
-    Deferred.unsafeDone(this.stopSignal, Exit.void)
+    if (this.stopSignal !== undefined) Deferred.unsafeDone(this.stopSignal, Exit.void)
+  }
+
+  /**
+   * The Deferred behind `stopSignalled`, made when first awaited (a Deferred weighs about
+   * 0.75 KB, and most services never await their stop); already done when signalled.
+   */
+  private stopSignalDeferred(): Deferred.Deferred<void> {
+    if (this.stopSignal === undefined) {
+      this.stopSignal = Deferred.unsafeMake(FiberId.none)
+      if (this.stopSignalled) Deferred.unsafeDone(this.stopSignal, Exit.void)
+    }
+    return this.stopSignal
+  }
+
+  /** As `stopSignalDeferred`, for `shutdownSignalled`. */
+  private shutdownSignalDeferred(): Deferred.Deferred<void> {
+    if (this.shutdownSignal === undefined) {
+      this.shutdownSignal = Deferred.unsafeMake(FiberId.none)
+      if (this.shutdownSignalled) Deferred.unsafeDone(this.shutdownSignal, Exit.void)
+    }
+    return this.shutdownSignal
   }
 
   private resetSignals(): void {
     if (this.stopSignalled) {
-      this.stopSignal = Deferred.unsafeMake(FiberId.none)
+      this.stopSignal = undefined
       this.stopSignalled = false
     }
     if (this.shutdownSignalled) {
-      this.shutdownSignal = Deferred.unsafeMake(FiberId.none)
+      this.shutdownSignal = undefined
       this.shutdownSignalled = false
     }
   }
@@ -364,7 +385,7 @@ export class ServiceImpl implements Service.Service {
   ): Effect.Effect<void, unknown> {
     if (fn === undefined) return Effect.void
     return Effect.interruptible(
-      Effect.raceFirst(Effect.asVoid(this.userCode(Effect.suspend(() => fn(this)))), Deferred.await(this.stopSignal))
+      Effect.raceFirst(Effect.asVoid(this.userCode(Effect.suspend(() => fn(this)))), Deferred.await(this.stopSignalDeferred()))
     )
   }
 
@@ -380,7 +401,10 @@ export class ServiceImpl implements Service.Service {
       this.setPhase("starting")
       return Effect.exit(this.startSteps(run)).pipe(
         Effect.flatMap((exit) => this.finishStart(run, exit)),
-        Effect.ensuring(Effect.sync(() => Deferred.unsafeDone(startDone, Exit.void)))
+        Effect.ensuring(Effect.sync(() => {
+          Deferred.unsafeDone(startDone, Exit.void)
+          if (this.startDone === startDone) this.startDone = undefined
+        }))
       )
     }))
   }
@@ -607,14 +631,15 @@ export class ServiceImpl implements Service.Service {
         case "shutdown":
           return Effect.void
         case "stopping":
-          return Deferred.await(this.stopDone!)
+          // (released once the stop is over)
+          return this.stopDone === undefined ? Effect.void : Deferred.await(this.stopDone)
         case "starting": {
           // Ask the start in flight to abort (its hooks are raced against the stop signal),
           // stop the children it may be starting, then wait for its rollback.
           this.signalStop()
-          const startDone = this.startDone!
+          const startDone = this.startDone
           return Effect.forEach([...this.children].reverse(), (c) => c.stop, { discard: true }).pipe(
-            Effect.zipRight(Deferred.await(startDone))
+            Effect.zipRight(startDone === undefined ? Effect.void : Deferred.await(startDone))
           )
         }
         case "running":
@@ -643,7 +668,10 @@ export class ServiceImpl implements Service.Service {
             ? Effect.void
             : this.supervisor.onStopped(this)
         )),
-        Effect.ensuring(Effect.sync(() => Deferred.unsafeDone(stopDone, Exit.void)))
+        Effect.ensuring(Effect.sync(() => {
+          Deferred.unsafeDone(stopDone, Exit.void)
+          if (this.stopDone === stopDone) this.stopDone = undefined
+        }))
       )
     )
   }
@@ -696,7 +724,7 @@ export class ServiceImpl implements Service.Service {
   private awaitShutdown(): Effect.Effect<void> {
     if (this.shutdownSignalled) return Effect.void
     const millis = Duration.toMillis(this.shutdownTimeout)
-    return Deferred.await(this.shutdownSignal).pipe(
+    return Deferred.await(this.shutdownSignalDeferred()).pipe(
       Effect.interruptible,
       Effect.timeoutTo({
         duration: this.shutdownTimeout,
@@ -715,7 +743,7 @@ export class ServiceImpl implements Service.Service {
     return Effect.sync(() => {
       if (this.shutdownSignalled) return
       this.shutdownSignalled = true
-      Deferred.unsafeDone(this.shutdownSignal, Exit.void)
+      if (this.shutdownSignal !== undefined) Deferred.unsafeDone(this.shutdownSignal, Exit.void)
     })
   }
 
@@ -874,7 +902,7 @@ export class ServiceImpl implements Service.Service {
   // ---------------------------------------------------------------------------
 
   private get stopped(): Effect.Effect<void> {
-    return Effect.suspend(() => this.stopSignalled ? Effect.void : Deferred.await(this.stopSignal))
+    return Effect.suspend(() => this.stopSignalled ? Effect.void : Deferred.await(this.stopSignalDeferred()))
   }
 
   sleep(duration: Duration.DurationInput): Effect.Effect<void> {
