@@ -1,6 +1,6 @@
 import * as Cause from "effect/Cause"
 import * as Clock from "effect/Clock"
-import type * as Context from "effect/Context"
+import * as Context from "effect/Context"
 import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -8,7 +8,7 @@ import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
 import * as FiberId from "effect/FiberId"
 import * as FiberRef from "effect/FiberRef"
-import type * as HashMap from "effect/HashMap"
+import * as HashMap from "effect/HashMap"
 import * as LogLevel from "effect/LogLevel"
 import * as Option from "effect/Option"
 import * as Queue from "effect/Queue"
@@ -477,10 +477,12 @@ export class ServiceImpl implements Service.Service {
 
   /**
    * Forks the declared tasks in order, each behind the error boundary of `guard`. What user
-   * code runs with (`userCode`, and the task's name) is set on the forking fiber around the
-   * forks, and each task fiber inherits it when forked: setting it inside every new fiber
+   * code runs with (as `userCode` sets it, plus the task's name) is set on the forking fiber
+   * before each fork, and the task fiber inherits it: setting it inside every new fiber
    * would copy that fiber's FiberRefs once per ref (about 2 KB each, kept while the task
-   * runs). The error boundary runs with the forking fiber's refs, exactly as `guard`'s.
+   * runs). Plain sets, restored once at the end, cost a fraction of `Effect.locally`'s
+   * acquire/release each; refs that already hold the value are left alone. The error
+   * boundary runs with the forking fiber's refs, exactly as `guard`'s.
    */
   private forkTasks(run: Run, tasks: ReadonlyArray<Service.Task<any, any>>): Effect.Effect<void> {
     return Effect.withFiberRuntime((parent) => {
@@ -490,14 +492,36 @@ export class ServiceImpl implements Service.Service {
         onStop: parent.getFiberRef(onStopFiber),
         code: parent.getFiberRef(runningCodeOf)
       }
-      return this.userCode(Effect.forEach(tasks, (task, index) => {
+      const annotations = HashMap.set(HashMap.set(outer.annotations, "service", this.label), "servicePath", this.pathSync())
+      const setUp: Array<Effect.Effect<void>> = [FiberRef.set(runningCodeOf, this)]
+      const restore: Array<Effect.Effect<void>> = [
+        FiberRef.set(runningCodeOf, outer.code),
+        FiberRef.set(FiberRef.currentLogAnnotations, outer.annotations)
+      ]
+      // Merging an empty context (a service made without requirements) changes nothing.
+      if (this.context.unsafeMap.size > 0) {
+        setUp.push(FiberRef.set(FiberRef.currentContext, Context.merge(outer.context, this.context)))
+        restore.push(FiberRef.set(FiberRef.currentContext, outer.context))
+      }
+      if (outer.onStop) {
+        setUp.push(FiberRef.set(onStopFiber, false))
+        restore.push(FiberRef.set(onStopFiber, true))
+      }
+      const forks = Effect.forEach(tasks, (task, index) => {
         const name = task.name ?? `task-${index + 1}`
         const body = Effect.catchAllCause(
           Effect.suspend(() => task.run(this) as Effect.Effect<void, unknown>),
           (cause) => withOuterRefs(this.taskFailed(cause, name, task.onError), outer)
         )
-        return Effect.annotateLogs(this.forkIn(run, body, name), "task", name)
-      }, { discard: true }))
+        return Effect.zipRight(
+          FiberRef.set(FiberRef.currentLogAnnotations, HashMap.set(annotations, "task", name)),
+          this.forkIn(run, body, name)
+        )
+      }, { discard: true })
+      return Effect.uninterruptible(Effect.ensuring(
+        Effect.zipRight(Effect.all(setUp, { discard: true }), forks),
+        Effect.all(restore, { discard: true })
+      ))
     })
   }
 
