@@ -146,6 +146,9 @@ export class ServiceImpl implements Service.Service {
   /** Completed when the start (or stop) in flight ends. */
   private startDone: Deferred.Deferred<void> | undefined = undefined
   private stopDone: Deferred.Deferred<void> | undefined = undefined
+  /** A start (or stop) is in flight; `startDone`/`stopDone` are made only when someone waits for it. */
+  private startInFlight = false
+  private stopInFlight = false
   private crashStopper: Fiber.RuntimeFiber<void> | undefined = undefined
 
   run: Run | undefined = undefined
@@ -394,16 +397,18 @@ export class ServiceImpl implements Service.Service {
       this.crashCause = undefined
       this.crashOrigin = undefined
       this.resetSignals()
-      const startDone = Deferred.unsafeMake<void>(FiberId.none)
-      this.startDone = startDone
+      this.startInFlight = true
+      this.startDone = undefined
       const run = new Run()
       this.run = run
       this.setPhase("starting")
       return Effect.exit(this.startSteps(run)).pipe(
         Effect.flatMap((exit) => this.finishStart(run, exit)),
         Effect.ensuring(Effect.sync(() => {
-          Deferred.unsafeDone(startDone, Exit.void)
-          if (this.startDone === startDone) this.startDone = undefined
+          this.startInFlight = false
+          const startDone = this.startDone
+          this.startDone = undefined
+          if (startDone !== undefined) Deferred.unsafeDone(startDone, Exit.void)
         }))
       )
     }))
@@ -655,13 +660,12 @@ export class ServiceImpl implements Service.Service {
         case "shutdown":
           return Effect.void
         case "stopping":
-          // (released once the stop is over)
-          return this.stopDone === undefined ? Effect.void : Deferred.await(this.stopDone)
+          return this.stopInFlight ? Deferred.await(this.stopDone ??= Deferred.unsafeMake(FiberId.none)) : Effect.void
         case "starting": {
           // Ask the start in flight to abort (its hooks are raced against the stop signal),
           // stop the children it may be starting, then wait for its rollback.
           this.signalStop()
-          const startDone = this.startDone
+          const startDone = this.startInFlight ? (this.startDone ??= Deferred.unsafeMake(FiberId.none)) : undefined
           return Effect.forEach([...this.children].reverse(), (c) => c.stop, { discard: true }).pipe(
             Effect.zipRight(startDone === undefined ? Effect.void : Deferred.await(startDone))
           )
@@ -674,8 +678,8 @@ export class ServiceImpl implements Service.Service {
 
   private doStop(): Effect.Effect<void> {
     const run = this.run!
-    const stopDone = Deferred.unsafeMake<void>(FiberId.none)
-    this.stopDone = stopDone
+    this.stopInFlight = true
+    this.stopDone = undefined
     this.signalStop()
     this.setPhase("stopping")
     return isolateStop(
@@ -693,8 +697,10 @@ export class ServiceImpl implements Service.Service {
             : this.supervisor.onStopped(this)
         )),
         Effect.ensuring(Effect.sync(() => {
-          Deferred.unsafeDone(stopDone, Exit.void)
-          if (this.stopDone === stopDone) this.stopDone = undefined
+          this.stopInFlight = false
+          const stopDone = this.stopDone
+          this.stopDone = undefined
+          if (stopDone !== undefined) Deferred.unsafeDone(stopDone, Exit.void)
         }))
       )
     )
