@@ -55,7 +55,7 @@ const ratio = (a: number | string | undefined, b: number | string | undefined): 
 /**
  * Renders the rows of one scenario at one size: a line per subject, then a line per
  * baseline with effect-mode's figure divided by the baseline's (below 1x: effect-mode is
- * cheaper or faster).
+ * cheaper or faster), and the same for each effect-mode variant (`effect-mode-...`).
  *
  * @example
  * ```ts
@@ -75,11 +75,11 @@ export const renderGroup = (
   const header = [`${scenario} n=${n}`, ...columns.map((c) => c.header), "runs"]
   const lines: Array<Array<string>> = [header]
   for (const row of rows) lines.push([row.subject, ...columns.map((c) => fmt(row[c.key])), String(row.runs ?? "-")])
-  const mine = rows.find((r) => r.subject === EFFECT_MODE)
-  if (mine !== undefined) {
-    for (const base of rows) {
-      if (base.subject === EFFECT_MODE || base.subject.startsWith(`${EFFECT_MODE}-`)) continue
-      lines.push([`  ÷ ${base.subject}`, ...columns.map((c) => ratio(mine[c.key], base[c.key])), ""])
+  const isMine = (subject: string) => subject === EFFECT_MODE || subject.startsWith(`${EFFECT_MODE}-`)
+  for (const mine of rows.filter((r) => isMine(r.subject))) {
+    for (const base of rows.filter((r) => !isMine(r.subject))) {
+      const label = mine.subject === EFFECT_MODE ? `  ÷ ${base.subject}` : `  ${mine.subject} ÷ ${base.subject}`
+      lines.push([label, ...columns.map((c) => ratio(mine[c.key], base[c.key])), ""])
     }
   }
   const widths = header.map((_, i) => Math.max(...lines.map((l) => [...(l[i] ?? "")].length)))

@@ -67,7 +67,7 @@ export const scenarios: ReadonlyArray<Scenario> = [
   {
     name: "tree",
     description: "start and stop N services (fan-out 10), each with one task and one 1 s timer",
-    subjects: ["effect-mode", "baseline-effect"],
+    subjects: ["effect-mode", "effect-mode-no-metrics", "baseline-effect"],
     defaultSizes: [1_000, 10_000, 100_000],
     defaultRuns: (n) => (n >= 100_000 ? 3 : 5),
     columns: [

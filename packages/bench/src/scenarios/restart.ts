@@ -7,7 +7,7 @@
  *
  * @since 0.0.0
  */
-import type { Service } from "@effect-mode/core"
+import { Service, Supervisor } from "@effect-mode/core"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
@@ -18,24 +18,23 @@ import { peakRssMb } from "../measure.js"
 import type { Row } from "../Row.js"
 import { percentile, round } from "../stats.js"
 import { type HeapSample, runPhases, Storm } from "./storm.js"
-import { loadSupervisor, stormOptions } from "./supervisor.js"
+import { stormOptions } from "./supervisor.js"
 
 /** Children under the supervisor. */
 export const CHILDREN = 1_000
 
 const boom = Effect.fail("boom")
 
-const makeChild = (storm: Storm, i: number, Svc: typeof Service): Effect.Effect<Service.Service> =>
-  Svc.make(`c${i}`, {
+const makeChild = (storm: Storm, i: number): Effect.Effect<Service.Service> =>
+  Service.make(`c${i}`, {
     mundaneLevel: "debug",
-    tasks: [Svc.task(() => storm.task(i, boom), { name: "crasher" })]
+    tasks: [Service.task(() => storm.task(i, boom), { name: "crasher" })]
   })
 
 const effectMode = (storm: Storm, checkpoints: ReadonlyArray<number>) =>
   Effect.gen(function*() {
-    const { Service, Supervisor } = yield* Effect.promise(() => loadSupervisor())
     const children: Array<Service.Service> = []
-    for (let i = 0; i < storm.children; i++) children.push(yield* makeChild(storm, i, Service))
+    for (let i = 0; i < storm.children; i++) children.push(yield* makeChild(storm, i))
     const supervisor = yield* Supervisor.oneForOne("storm", children, stormOptions)
     yield* supervisor.start
     const result = yield* runPhases(storm, checkpoints)

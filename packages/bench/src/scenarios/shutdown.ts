@@ -14,7 +14,7 @@ const workerScript = fileURLToPath(new URL("./shutdownWorker.ts", import.meta.ur
 const packageDir = fileURLToPath(new URL("../..", import.meta.url))
 
 /** How the worker of the shutdown scenario is run. */
-export const RUNNER = "NodeRuntime.runMain(Service.run(root))"
+export const RUNNER = "Worker.runMain(root)"
 
 /**
  * Spawns the worker for `subject` with `n` services, waits until it is ready, sends SIGTERM

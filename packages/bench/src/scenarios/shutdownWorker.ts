@@ -1,11 +1,12 @@
 /**
  * The worker program of the shutdown scenario: `node --import tsx shutdownWorker.ts <subject> <n>`
- * runs a tree of `n` services (as the tree scenario) until SIGTERM, printing `READY` on stdout
+ * runs a tree of `n` services (as the tree scenario) until SIGTERM — effect-mode with
+ * `Worker.runMain`, the baseline with `NodeRuntime.runMain` over a scope — printing `READY` on stdout
  * once every service runs and `@@rss <MB>` on stderr when it exits.
  *
  * @since 0.0.0
  */
-import { Service } from "@effect-mode/core"
+import { Worker } from "@effect-mode/node"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import * as Effect from "effect/Effect"
 import { writeSync } from "node:fs"
@@ -23,8 +24,9 @@ process.on("exit", () => {
 })
 
 if (subject === "effect-mode") {
-  NodeRuntime.runMain(
-    Effect.flatMap(makeServiceTree(n, { onStarted: () => ready }), (services) => Service.run(services[0]!))
+  Worker.runMain(
+    Effect.map(makeServiceTree(n, { onStarted: () => ready }), (services) => services[0]!),
+    { logLevel: "Warning", shutdownTimeout: "2 minutes", dumpSignal: null }
   )
 } else if (subject === "baseline-effect") {
   NodeRuntime.runMain(

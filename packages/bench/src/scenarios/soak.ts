@@ -6,35 +6,35 @@
  *
  * @since 0.0.0
  */
-import type { Service } from "@effect-mode/core"
+import { Service, Supervisor } from "@effect-mode/core"
 import * as Effect from "effect/Effect"
 import { peakRssMb } from "../measure.js"
 import type { Row } from "../Row.js"
 import { round } from "../stats.js"
 import { runStorm } from "./restart.js"
 import { runPhases, type Storm } from "./storm.js"
-import { loadSupervisor, stormOptions } from "./supervisor.js"
+import { stormOptions } from "./supervisor.js"
 
 /** Children under the supervisor. */
 export const SOAK_CHILDREN = 100
 
 const boom = Effect.fail("boom")
 
-const makeChild = (Svc: typeof Service, storm: Storm, i: number): Effect.Effect<Service.Service> =>
-  Svc.make(`c${i}`, {
+const makeChild = (storm: Storm, i: number): Effect.Effect<Service.Service> =>
+  Service.make(`c${i}`, {
     mundaneLevel: "debug",
     onStart: (self) =>
       Effect.gen(function*() {
         yield* self.addContext(Effect.acquireRelease(Effect.sync(() => new Array<number>(16).fill(i)), () => Effect.void))
-        const sub = yield* Svc.make(`c${i}-sub`, {
+        const sub = yield* Service.make(`c${i}-sub`, {
           mundaneLevel: "debug",
-          tasks: [Svc.task(() => Effect.never, { name: "idle" })]
+          tasks: [Service.task(() => Effect.never, { name: "idle" })]
         })
         yield* self.addRuntimeDependency(sub)
       }).pipe(Effect.orDie),
     tasks: [
-      Svc.task(() => storm.task(i, boom), { name: "crasher" }),
-      Svc.timer("1 second", () => Effect.void, { name: "tick" })
+      Service.task(() => storm.task(i, boom), { name: "crasher" }),
+      Service.timer("1 second", () => Effect.void, { name: "tick" })
     ]
   })
 
@@ -74,9 +74,8 @@ export const runSoak = async (subject: string, n: number): Promise<Row> => {
   if (subject !== "effect-mode") throw new Error(`soak: unknown subject ${subject}`)
   const { samples, stormMs } = await runStorm(subject, SOAK_CHILDREN, soakCheckpoints(n), (storm, checkpoints) =>
     Effect.gen(function*() {
-      const { Service, Supervisor } = yield* Effect.promise(() => loadSupervisor())
-      const children: Array<Service.Service> = []
-      for (let i = 0; i < storm.children; i++) children.push(yield* makeChild(Service, storm, i))
+        const children: Array<Service.Service> = []
+      for (let i = 0; i < storm.children; i++) children.push(yield* makeChild(storm, i))
       const supervisor = yield* Supervisor.oneForOne("soak", children, stormOptions)
       yield* supervisor.start
       const result = yield* runPhases(storm, checkpoints)

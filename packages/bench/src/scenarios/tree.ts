@@ -6,10 +6,12 @@
  *
  * @since 0.0.0
  */
-import { Service } from "@effect-mode/core"
+import { Service, Timer } from "@effect-mode/core"
 import * as Effect from "effect/Effect"
 import * as ExecutionStrategy from "effect/ExecutionStrategy"
 import * as Exit from "effect/Exit"
+import * as Logger from "effect/Logger"
+import * as LogLevel from "effect/LogLevel"
 import * as Schedule from "effect/Schedule"
 import * as Scope from "effect/Scope"
 import { heapAfterGc, now, peakRssMb } from "../measure.js"
@@ -95,20 +97,6 @@ const startNode = (i: number, n: number, parent: Scope.Scope): Effect.Effect<voi
  */
 export const startBaselineTree = (n: number, scope: Scope.Scope): Effect.Effect<void> => startNode(0, n, scope)
 
-/**
- * The subjects of the tree scenario.
- *
- * @example
- * ```ts
- * import { treeSubjects } from "@effect-mode/bench/scenarios/tree"
- *
- * treeSubjects.includes("baseline-effect") // true
- * ```
- *
- * @since 0.0.0
- */
-export const treeSubjects: ReadonlyArray<string> = [EFFECT_MODE, "baseline-effect"]
-
 interface Timings {
   readonly startMs: number
   readonly stopMs: number
@@ -117,12 +105,12 @@ interface Timings {
   readonly buildMs?: number
 }
 
-const runEffectMode = (n: number, heap0: number): Effect.Effect<Timings, unknown> =>
+const runEffectMode = (n: number, heap0: number, metrics: boolean): Effect.Effect<Timings, unknown> =>
   Effect.gen(function*() {
     const t0 = now()
     const services = yield* makeServiceTree(n)
     const t1 = now()
-    yield* services[0]!.start
+    yield* metrics ? services[0]!.start : Effect.locally(services[0]!.start, Timer.metricsEnabled, false)
     const t2 = now()
     const heapBytes = heapAfterGc() - heap0
     let running = 0
@@ -147,10 +135,11 @@ const runBaseline = (n: number, heap0: number): Effect.Effect<Timings> =>
   })
 
 /**
- * Runs the tree scenario once for `subject` in this process and returns its row: `startMs`
+ * Runs the tree scenario once for `subject` (`effect-mode`, `effect-mode-no-metrics`: with
+ * `Timer.metricsEnabled` off, `baseline-effect`) in this process and returns its row: `startMs`
  * (making the tree and starting it until every service runs), `stopMs`, `wallMs` (the sum),
  * `heapPerServiceKb` (live heap after a full GC while everything runs, over `n`), `peakRssMb`.
- * Needs `--expose-gc`.
+ * Logging below warning is off for both subjects.
  *
  * @example
  * ```ts
@@ -164,11 +153,17 @@ const runBaseline = (n: number, heap0: number): Effect.Effect<Timings> =>
 export const runTree = async (subject: string, n: number): Promise<Row> => {
   const heap0 = heapAfterGc()
   const program = subject === EFFECT_MODE
-    ? runEffectMode(n, heap0)
+    ? runEffectMode(n, heap0, true)
+    : subject === `${EFFECT_MODE}-no-metrics`
+    ? runEffectMode(n, heap0, false)
     : subject === "baseline-effect"
     ? runBaseline(n, heap0)
     : Effect.dieMessage(`tree: unknown subject ${subject}`)
-  const t = await Effect.runPromise(program as Effect.Effect<Timings>)
+  // Logs below warning are filtered (the "Starting..." lines are at debug anyway; timers
+  // that wake late during a long start log at info).
+  const t = await Effect.runPromise(
+    (program as Effect.Effect<Timings>).pipe(Effect.provide(Logger.minimumLogLevel(LogLevel.Warning)))
+  )
   if (t.running !== n) throw new Error(`tree: only ${t.running} of ${n} services were running`)
   return {
     scenario: "tree",
