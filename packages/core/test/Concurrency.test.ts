@@ -8,7 +8,7 @@
  * interrupted start during onStarted, restart during stop and a crash from onStop.
  */
 import { describe, expect } from "@effect/vitest"
-import { Effect, Exit, Fiber, Option, Stream, TestClock } from "effect"
+import { Cause, Effect, Exit, Fiber, Option, Stream, TestClock } from "effect"
 import { Schedule } from "effect"
 import { Service, Supervisor } from "@effect-mode/core"
 import { bounded, crashOf, defect, Ledger, outcome, settle } from "./fixtures/harness.js"
@@ -376,6 +376,20 @@ describe("the tree changes while it stops", () => {
       // A was taken out of turn, so the order holds per service only
       expect(t.ledger.problems((name) => name.endsWith(".task") ? undefined : name.split(".")[0])).toEqual([])
       for (const s of t.all) expect((yield* s.tracebacks).size).toBe(0)
+    }))
+
+  it.effect("a child cannot be moved away while its parent starts (a defect naming both); nothing hangs", () =>
+    Effect.gen(function*() {
+      const t = yield* family({ A: { hooks: { onStart: hangOnce() } } })
+      const other = yield* Service.make("Other")
+      const starting = yield* Effect.fork(t.p.start)
+      yield* until(t.calls, "A.onStart")
+      const exit = yield* Effect.exit(other.addRuntimeDependency(t.a))
+      expect(exit._tag === "Failure" && Cause.pretty(exit.cause)).toContain("cannot move to Other while P is starting")
+      expect(Option.map(yield* t.a.beacon.parent, (n) => n.service)).toEqual(Option.some(t.p))
+      expect(outcome(yield* bounded(t.p.stop))).toBe("ok")
+      expect(outcome(yield* settle(starting))).toBe("ok")
+      yield* finish(t)
     }))
 
   it.effect("addRuntimeDependency during the parent's stop does not leave the child running", () =>

@@ -12,10 +12,10 @@
  * earlier op dropped while it still fails) and printed with its seed; set FC_SEED to replay.
  */
 import { describe, expect } from "@effect/vitest"
-import { Cause, Effect, Exit, FastCheck as fc, Option } from "effect"
+import { Cause, Effect, Exit, FastCheck as fc, Fiber, Option } from "effect"
 import { Service, Testing } from "@effect-mode/core"
 import * as internal from "@effect-mode/core/internal/service"
-import { Ledger } from "./fixtures/harness.js"
+import { Ledger, settle } from "./fixtures/harness.js"
 import { it } from "./support/it.js"
 
 const RUNS = 200
@@ -433,3 +433,143 @@ describe("random trees and random operations, against the model", () => {
       Effect.map(runCase(c), (result) => expect(result && report(c, result)).toBeUndefined()))
   }
 })
+
+// ---------------------------------------------------------------------------
+// overlapping operations: no model, only the invariants
+// ---------------------------------------------------------------------------
+
+/**
+ * Time here is counted in scheduler turns (`Effect.yieldNow`), not clock time: it gives as
+ * many interleavings as sleeps would, and costs nothing.
+ */
+interface OverlapCase {
+  readonly parents: ReadonlyArray<number | undefined>
+  /** Each op is issued `at` turns after the one before, without waiting for it. */
+  readonly ops: ReadonlyArray<{ readonly op: Op; readonly at: number }>
+  /** How many turns each service's onStart and onStop take, by index modulo its length. */
+  readonly delays: ReadonlyArray<number>
+}
+
+const overlapArb: fc.Arbitrary<OverlapCase> = fc.record({
+  parents: treeArb.map((parents) => parents.slice(0, 16)),
+  ops: fc.array(fc.record({ op: opArb, at: fc.nat({ max: 8 }) }), { maxLength: 12, size: "max" }),
+  delays: fc.array(fc.constantFrom(0, 0, 1, 3, 10), { minLength: 1, maxLength: 8 })
+})
+
+/**
+ * Runs the ops of `c` on their own fibers, overlapping as their start times and the slow
+ * hooks make them; then waits for them all (a hang is a failure), stops everything and
+ * checks: nothing runs, every resource was released once and in reverse (per service), no
+ * fiber is left. Returns what is wrong, if anything.
+ */
+const runOverlap = (c: OverlapCase): Effect.Effect<string | undefined> => {
+  let found: string | undefined = undefined
+  return Effect.gen(function*() {
+    const n = c.parents.length
+    const ledger = new Ledger()
+    const services: Array<Service.Service> = []
+    for (let i = 0; i < n; i++) {
+      const delay = c.delays[i % c.delays.length]!
+      const pause = Effect.repeatN(Effect.yieldNow(), delay)
+      services.push(yield* Service.make(`S${i}`, {
+        onStart: (self) =>
+          Effect.zipRight(
+            Effect.zipRight(self.addContext(ledger.resource(`${i}.ctx`)), ledger.finalizer(self, `${i}.fin`)),
+            pause
+          ),
+        onStop: () => pause,
+        tasks: [Service.task(() => ledger.task(`${i}.task`))]
+      }))
+      const p = c.parents[i]
+      if (p !== undefined) yield* services[p]!.addDependency(services[i]!)
+    }
+    const run = (op: Op): Effect.Effect<unknown, unknown> => {
+      const a = services[op.a % n]!
+      switch (op.op) {
+        case "start":
+          return a.start
+        case "stop":
+          return a.stop
+        case "restart":
+          return a.restart
+        case "crash":
+          return a.crash("random crash")
+        case "addRuntimeDependency":
+          return a.addRuntimeDependency(services[op.b % n]!)
+        case "removeDependency":
+          return a.removeDependency(services[op.b % n]!)
+      }
+    }
+    // every op on its own fiber, issued `at` turns after the one before
+    const fibers = []
+    for (const { at, op } of c.ops) {
+      yield* Effect.repeatN(Effect.yieldNow(), at)
+      fibers.push(yield* Effect.fork(Effect.exit(run(op))))
+    }
+    const allOps = yield* Effect.fork(Effect.forEach(fibers, Fiber.join, { discard: true }))
+    const opsExit = yield* settle(allOps)
+    if (Exit.isFailure(opsExit)) return `an op hung or died: ${Cause.pretty(opsExit.cause)}`
+    const impls = services.map(internal.asImpl)
+    // then every service is stopped, the ones highest in the tree first, once the stops
+    // that crashes began are over
+    const depth = (i: number): number => impls[i]!.depthSync()
+    const finalStop = Effect.zipRight(
+      Effect.forEach(impls, (s) => s.awaitCrashStop, { discard: true }),
+      Effect.forEach([...Array(n).keys()].sort((x, y) => depth(x) - depth(y)), (i) => services[i]!.stop, { discard: true })
+    )
+    const stopExit = yield* settle(yield* Effect.fork(finalStop))
+    if (Exit.isFailure(stopExit)) return `the final stop hung or died: ${Cause.pretty(stopExit.cause)}`
+    for (let i = 0; i < n; i++) {
+      if (yield* services[i]!.started) return `S${i} still runs after its stop`
+      if ((yield* services[i]!.tracebacks).size > 0) return `S${i} still has fibers after its stop`
+    }
+    const problems = ledger.problems((name) => name.endsWith(".task") ? undefined : name.split(".")[0])
+    return problems.length > 0 ? problems.join("; ") : undefined
+  }).pipe(
+    Effect.tap((result) => {
+      found = result
+    }),
+    Testing.leakFree,
+    Effect.catchTag("LeakedFibers", (e) => Effect.succeed(found ?? e.message))
+  )
+}
+
+describe("random trees and overlapping random operations", () => {
+  it.effect("regression: services moved from under a start in flight, turning the tree upside down, then crashes", () =>
+    Effect.gen(function*() {
+      const op = (at: number, o: Op) => ({ at, op: o })
+      const problem = yield* runOverlap({
+        parents: [undefined, 0, 1, 2, 0],
+        delays: [0, 0, 0, 10, 10, 1],
+        ops: [
+          op(1, { op: "start", a: 0 }),
+          op(6, { op: "removeDependency", a: 0, b: 3 }),
+          op(2, { op: "addRuntimeDependency", a: 4, b: 3 }), // S3 away from under S2, whose start waits for it
+          op(0, { op: "addRuntimeDependency", a: 3, b: 2 }), // S2 under S3
+          op(3, { op: "restart", a: 0 }),
+          op(2, { op: "crash", a: 1 }),
+          op(3, { op: "restart", a: 2 }),
+          op(1, { op: "restart", a: 3 }),
+          op(0, { op: "crash", a: 0 })
+        ]
+      })
+      expect(problem).toBeUndefined()
+    }))
+
+  it.effect(`${RUNS} random cases: nothing hangs, nothing runs after the final stop, every resource released once, in reverse`, () =>
+    Effect.gen(function*() {
+      for (const c of fc.sample(overlapArb, { numRuns: RUNS, seed: seed + 2 })) {
+        const problem = yield* runOverlap(c)
+        if (problem === undefined) continue
+        const n = c.parents.length
+        return yield* Effect.dieMessage([
+          `seed ${seed + 2} (FC_SEED=${seed} replays it)`,
+          `tree: ${c.parents.map((p, i) => `${i}<-${p ?? "root"}`).join(" ")}`,
+          `delays: ${c.delays.join(",")}`,
+          `ops: ${c.ops.map(({ at, op }) => `@${at} ${describeOp(op, n)}`).join("; ")}`,
+          `problem: ${problem}`
+        ].join("\n"))
+      }
+    }))
+})
+

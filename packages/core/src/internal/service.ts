@@ -199,6 +199,12 @@ export class ServiceImpl implements Service.Service {
         throw new Error(`Service ${child.label} cannot depend on its own ancestor ${this.pathSync()}`)
       }
     }
+    // A start or stop in flight holds on to its children: moving one away from under it could
+    // turn the tree upside down under that start (and each would wait for the other).
+    const from = child.parent
+    if (from !== undefined && (from.phase === "starting" || from.phase === "stopping")) {
+      throw new Error(`Service ${child.label} cannot move to ${this.pathSync()} while ${from.pathSync()} is ${from.phase}`)
+    }
     child.detach()
     child.parent = this
     this.children.push(child)
