@@ -13,7 +13,7 @@
  */
 import { describe, expect } from "@effect/vitest"
 import { Cause, Effect, Exit, FastCheck as fc, Fiber, Option } from "effect"
-import { Service, Testing } from "@effect-mode/core"
+import { Service, Supervisor, Testing } from "@effect-mode/core"
 import * as internal from "@effect-mode/core/internal/service"
 import { Ledger, settle } from "./fixtures/harness.js"
 import { it } from "./support/it.js"
@@ -448,12 +448,30 @@ interface OverlapCase {
   readonly ops: ReadonlyArray<{ readonly op: Op; readonly at: number }>
   /** How many turns each service's onStart and onStop take, by index modulo its length. */
   readonly delays: ReadonlyArray<number>
+  /** Which services are supervisors of their children (and of which strategy), by index modulo its length. */
+  readonly kinds: ReadonlyArray<Supervisor.Strategy | "service">
 }
 
 const overlapArb: fc.Arbitrary<OverlapCase> = fc.record({
   parents: treeArb.map((parents) => parents.slice(0, 16)),
   ops: fc.array(fc.record({ op: opArb, at: fc.nat({ max: 8 }) }), { maxLength: 12, size: "max" }),
-  delays: fc.array(fc.constantFrom(0, 0, 1, 3, 10), { minLength: 1, maxLength: 8 })
+  delays: fc.array(fc.constantFrom(0, 0, 1, 3, 10), { minLength: 1, maxLength: 8 }),
+  kinds: fc.oneof(
+    fc.constant(["service" as const]),
+    fc.array(
+      fc.constantFrom(
+        "service" as const,
+        "service" as const,
+        "oneForOne" as const,
+        "oneForAll" as const,
+        "restForOne" as const,
+        "forfeitOneForOne" as const,
+        "forfeitOneForAll" as const,
+        "crashing" as const
+      ),
+      { minLength: 1, maxLength: 8 }
+    )
+  )
 })
 
 /**
@@ -468,10 +486,16 @@ const runOverlap = (c: OverlapCase): Effect.Effect<string | undefined> => {
     const n = c.parents.length
     const ledger = new Ledger()
     const services: Array<Service.Service> = []
-    for (let i = 0; i < n; i++) {
-      const delay = c.delays[i % c.delays.length]!
-      const pause = Effect.repeatN(Effect.yieldNow(), delay)
-      services.push(yield* Service.make(`S${i}`, {
+    // made from the leaves up, so that a supervisor is given its children
+    for (let i = n - 1; i >= 0; i--) {
+      const children = services.filter((_, j) => c.parents[j] === i)
+      const kind = c.kinds[i % c.kinds.length]!
+      if (kind !== "service") {
+        services[i] = yield* Supervisor.make(kind, `S${i}`, children, { maxRestarts: 3, within: "1 minute" })
+        continue
+      }
+      const pause = Effect.repeatN(Effect.yieldNow(), c.delays[i % c.delays.length]!)
+      services[i] = yield* Service.make(`S${i}`, {
         onStart: (self) =>
           Effect.zipRight(
             Effect.zipRight(self.addContext(ledger.resource(`${i}.ctx`)), ledger.finalizer(self, `${i}.fin`)),
@@ -479,9 +503,8 @@ const runOverlap = (c: OverlapCase): Effect.Effect<string | undefined> => {
           ),
         onStop: () => pause,
         tasks: [Service.task(() => ledger.task(`${i}.task`))]
-      }))
-      const p = c.parents[i]
-      if (p !== undefined) yield* services[p]!.addDependency(services[i]!)
+      })
+      for (const child of children) yield* services[i]!.addDependency(child)
     }
     const run = (op: Op): Effect.Effect<unknown, unknown> => {
       const a = services[op.a % n]!
@@ -541,6 +564,7 @@ describe("random trees and overlapping random operations", () => {
       const problem = yield* runOverlap({
         parents: [undefined, 0, 1, 2, 0],
         delays: [0, 0, 0, 10, 10, 1],
+        kinds: ["service"],
         ops: [
           op(1, { op: "start", a: 0 }),
           op(6, { op: "removeDependency", a: 0, b: 3 }),
@@ -566,6 +590,7 @@ describe("random trees and overlapping random operations", () => {
           `seed ${seed + 2} (FC_SEED=${seed} replays it)`,
           `tree: ${c.parents.map((p, i) => `${i}<-${p ?? "root"}`).join(" ")}`,
           `delays: ${c.delays.join(",")}`,
+          `kinds: ${c.kinds.join(",")}`,
           `ops: ${c.ops.map(({ at, op }) => `@${at} ${describeOp(op, n)}`).join("; ")}`,
           `problem: ${problem}`
         ].join("\n"))
