@@ -486,16 +486,31 @@ export class ServiceImpl implements Service.Service {
   // tasks and futures
   // ---------------------------------------------------------------------------
 
-  /**
-   * Forks the declared tasks in order, each behind the error boundary of `guard`. What user
-   * code runs with (as `userCode` sets it, plus the task's name) is set on the forking fiber
-   * before each fork, and the task fiber inherits it: setting it inside every new fiber
-   * would copy that fiber's FiberRefs once per ref (about 2 KB each, kept while the task
-   * runs). Plain sets, restored once at the end, cost a fraction of `Effect.locally`'s
-   * acquire/release each; refs that already hold the value are left alone. The error
-   * boundary runs with the forking fiber's refs, exactly as `guard`'s.
-   */
+  /** Forks the declared tasks in order, each behind the error boundary of `guard`. */
   private forkTasks(run: Run, tasks: ReadonlyArray<Service.Task<any, any>>): Effect.Effect<void> {
+    return Effect.forEach(tasks, (task, index) =>
+      this.forkGuarded(
+        run,
+        Effect.suspend(() => task.run(this)),
+        task.name ?? `task-${index + 1}`,
+        task.onError
+      ), { discard: true })
+  }
+
+  /**
+   * `forkIn(run, guard(effect, name, onError), name)`, cheaper. What user code runs with (as
+   * `userCode` sets it, plus the task's name) is set on the forking fiber around the fork,
+   * and the new fiber inherits it: setting it inside the new fiber would copy its FiberRefs
+   * once per ref (about 2 KB each, kept while it runs), each behind an `Effect.locally`.
+   * Refs that already hold the value are left alone. The error boundary runs with the
+   * forking fiber's refs, exactly as `guard`'s.
+   */
+  forkGuarded<A, E>(
+    run: Run,
+    effect: Effect.Effect<A, E, any>,
+    name: string,
+    onError: "crash" | "log"
+  ): Effect.Effect<Fiber.RuntimeFiber<A | void>> {
     return Effect.withFiberRuntime((parent) => {
       const outer: OuterRefs = {
         annotations: parent.getFiberRef(FiberRef.currentLogAnnotations),
@@ -503,12 +518,17 @@ export class ServiceImpl implements Service.Service {
         onStop: parent.getFiberRef(onStopFiber),
         code: parent.getFiberRef(runningCodeOf)
       }
-      const annotations = HashMap.set(HashMap.set(outer.annotations, "service", this.label), "servicePath", this.pathSync())
-      const setUp: Array<Effect.Effect<void>> = [FiberRef.set(runningCodeOf, this)]
-      const restore: Array<Effect.Effect<void>> = [
-        FiberRef.set(runningCodeOf, outer.code),
-        FiberRef.set(FiberRef.currentLogAnnotations, outer.annotations)
-      ]
+      const annotations = HashMap.set(
+        HashMap.set(HashMap.set(outer.annotations, "service", this.label), "servicePath", this.pathSync()),
+        "task",
+        name
+      )
+      const setUp: Array<Effect.Effect<void>> = [FiberRef.set(FiberRef.currentLogAnnotations, annotations)]
+      const restore: Array<Effect.Effect<void>> = [FiberRef.set(FiberRef.currentLogAnnotations, outer.annotations)]
+      if (outer.code !== this) {
+        setUp.push(FiberRef.set(runningCodeOf, this))
+        restore.push(FiberRef.set(runningCodeOf, outer.code))
+      }
       // Merging an empty context (a service made without requirements) changes nothing.
       if (this.context.unsafeMap.size > 0) {
         setUp.push(FiberRef.set(FiberRef.currentContext, Context.merge(outer.context, this.context)))
@@ -518,19 +538,12 @@ export class ServiceImpl implements Service.Service {
         setUp.push(FiberRef.set(onStopFiber, false))
         restore.push(FiberRef.set(onStopFiber, true))
       }
-      const forks = Effect.forEach(tasks, (task, index) => {
-        const name = task.name ?? `task-${index + 1}`
-        const body = Effect.catchAllCause(
-          Effect.suspend(() => task.run(this) as Effect.Effect<void, unknown>),
-          (cause) => withOuterRefs(this.taskFailed(cause, name, task.onError), outer)
-        )
-        return Effect.zipRight(
-          FiberRef.set(FiberRef.currentLogAnnotations, HashMap.set(annotations, "task", name)),
-          this.forkIn(run, body, name)
-        )
-      }, { discard: true })
+      const body: Effect.Effect<A | void> = Effect.catchAllCause(
+        effect as Effect.Effect<A, E>,
+        (cause) => withOuterRefs(this.taskFailed(cause, name, onError), outer)
+      )
       return Effect.uninterruptible(Effect.ensuring(
-        Effect.zipRight(Effect.all(setUp, { discard: true }), forks),
+        Effect.zipRight(Effect.all(setUp, { discard: true }), this.forkIn(run, body, name)),
         Effect.all(restore, { discard: true })
       ))
     })
