@@ -79,7 +79,7 @@ export const renderGroup = (
   for (const mine of rows.filter((r) => isMine(r.subject))) {
     for (const base of rows.filter((r) => !isMine(r.subject))) {
       const label = mine.subject === EFFECT_MODE ? `  ÷ ${base.subject}` : `  ${mine.subject} ÷ ${base.subject}`
-      lines.push([label, ...columns.map((c) => ratio(mine[c.key], base[c.key])), ""])
+      lines.push([label, ...columns.map((c) => (c.ratio === false ? "" : ratio(mine[c.key], base[c.key]))), ""])
     }
   }
   const widths = header.map((_, i) => Math.max(...lines.map((l) => [...(l[i] ?? "")].length)))
