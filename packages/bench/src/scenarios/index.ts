@@ -139,6 +139,7 @@ export const scenarios: ReadonlyArray<Scenario> = [
     defaultRuns: () => 1,
     columns: [
       { key: "heapBeforeMb", header: "heap before MB" },
+      { key: "heapWarmMb", header: "heap@1k MB" },
       { key: "heapAfterMb", header: "heap after MB" },
       { key: "heapGrowthKb", header: "growth KB" },
       { key: "wallMs", header: "wall ms" },
