@@ -506,6 +506,7 @@ export class SupervisorImpl extends ServiceImpl {
   }
 
   private ordered(set: ReadonlySet<Entry>): Array<Entry> {
+    if (set.size === 0) return []
     if (set.size === 1) {
       const [only] = set
       return only!.removed ? [] : [only!]
