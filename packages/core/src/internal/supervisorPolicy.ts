@@ -3,21 +3,11 @@ import * as Effect from "effect/Effect"
 import type * as Schedule from "effect/Schedule"
 import * as ScheduleDecision from "effect/ScheduleDecision"
 import * as Intervals from "effect/ScheduleIntervals"
-import type * as Service from "../Service.js"
 import { decodeDuration } from "./duration.js"
 
-/** OTP's restart types. */
-export type RestartType = "permanent" | "transient" | "temporary"
-
-/** The options of a supervisor, as the user gives them. */
-export interface Options {
-  readonly maxRestarts?: number
-  readonly within?: Duration.DurationInput
-  readonly backoff?: Schedule.Schedule<unknown>
-  readonly resetBackoffAfter?: Duration.DurationInput
-  readonly replacement?: (crashed: Service.Service, index: number) => Effect.Effect<Service.Service>
-  readonly restart?: RestartType
-}
+// The public types are declared once, in Supervisor.ts.
+export type { Options, RestartType } from "../Supervisor.js"
+import type { Options, RestartType } from "../Supervisor.js"
 
 /** Elixir's defaults: at most 3 restarts in any 5 seconds. */
 export const defaultMaxRestarts = 3
