@@ -4,9 +4,9 @@
  *
  * @since 0.1.0
  */
-import * as Clock from "effect/Clock"
-import * as Effect from "effect/Effect"
-import { asImpl, type ServiceImpl } from "./internal/service.js"
+import type * as Cause from "effect/Cause"
+import type * as Effect from "effect/Effect"
+import * as internal from "./internal/graph.js"
 import type * as Service from "./Service.js"
 
 /**
@@ -25,12 +25,141 @@ import type * as Service from "./Service.js"
 export interface Snapshot {
   readonly id: number
   readonly label: string
+  readonly shortlabel: string
+  /** `"Root/Mid/Leaf"`: the labels from the root of the tree down to this service. */
+  readonly path: string
+  /** 1 for a root. */
+  readonly depth: number
   readonly state: Service.State
+  /** Where the lifecycle is, crashed or not (`state` says `"crashed"` whatever the phase once crashed). */
+  readonly phase: Phase
   readonly flags: ReadonlyArray<string>
+  /** Flag name to the `Clock` millis of its last set or unset. */
+  readonly lastTransitions: Readonly<Record<string, number>>
   readonly restartCount: number
   readonly uptimeMillis: number | null
+  /** The crash recorded on this service: the path where it began and the first line of its cause. */
+  readonly crash: { readonly origin: string; readonly reason: string } | null
+  /** The live task, timer, crontab and future fibers of the current run. */
+  readonly tasks: ReadonlyArray<TaskSnapshot>
   readonly children: ReadonlyArray<Snapshot>
 }
+
+/**
+ * Where a service's lifecycle is, apart from a crash mark.
+ *
+ * @example
+ * ```ts
+ * import type { ServiceGraph } from "@effect-mode/core"
+ *
+ * const busy = (p: ServiceGraph.Phase) => p === "starting" || p === "stopping"
+ * ```
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export type Phase = "init" | "starting" | "running" | "stopping" | "shutdown"
+
+/**
+ * One live fiber of a service's run.
+ *
+ * @example
+ * ```ts
+ * import type { ServiceGraph } from "@effect-mode/core"
+ *
+ * const line = (t: ServiceGraph.TaskSnapshot) => `${t.name} #${t.fiberId} ${t.status} ${t.ageMillis}ms`
+ * ```
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface TaskSnapshot {
+  readonly name: string
+  readonly fiberId: number
+  /** The fiber's status tag: `"Running"`, `"Suspended"` or `"Done"`. */
+  readonly status: string
+  readonly ageMillis: number
+}
+
+/**
+ * The crash recorded on a service: the path of the service where it began and its whole cause.
+ *
+ * @example
+ * ```ts
+ * import { Cause } from "effect"
+ * import type { ServiceGraph } from "@effect-mode/core"
+ *
+ * const describe = (c: ServiceGraph.CrashInfo) => `${c.origin}: ${Cause.pretty(c.cause)}`
+ * ```
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface CrashInfo {
+  readonly origin: string
+  readonly cause: Cause.Cause<unknown>
+}
+
+/**
+ * Every service of the tree under `root` (itself included), depth first, parents before
+ * their children in insertion order.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Service, ServiceGraph } from "@effect-mode/core"
+ *
+ * const program = Effect.gen(function* () {
+ *   const app = yield* Service.make("App")
+ *   yield* app.addDependency(yield* Service.make("Db"))
+ *   const all = yield* ServiceGraph.walk(app) // [App, Db]
+ * })
+ * ```
+ *
+ * @since 0.2.0
+ * @category traversal
+ */
+export const walk: (root: Service.Service) => Effect.Effect<ReadonlyArray<Service.Service>> = internal.walk
+
+/**
+ * The top of the tree `service` is in (itself when it has no parent).
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Service, ServiceGraph } from "@effect-mode/core"
+ *
+ * const program = Effect.gen(function* () {
+ *   const app = yield* Service.make("App")
+ *   const db = yield* app.addDependency(yield* Service.make("Db"))
+ *   const top = yield* ServiceGraph.root(db) // app
+ * })
+ * ```
+ *
+ * @since 0.2.0
+ * @category traversal
+ */
+export const root: (service: Service.Service) => Effect.Effect<Service.Service> = internal.rootOf
+
+/**
+ * The crash recorded on `service` (the path where it began and the whole cause), or
+ * `undefined` when it has not crashed.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Service, ServiceGraph } from "@effect-mode/core"
+ *
+ * const program = Effect.gen(function* () {
+ *   const app = yield* Service.make("App")
+ *   const crash = yield* ServiceGraph.crashOf(app) // undefined
+ * })
+ * ```
+ *
+ * @since 0.2.0
+ * @category traversal
+ */
+export const crashOf: (service: Service.Service) => Effect.Effect<CrashInfo | undefined> = internal.crashOf
 
 /**
  * Takes a snapshot of `root` and everything under it.
@@ -49,37 +178,7 @@ export interface Snapshot {
  * @since 0.1.0
  * @category rendering
  */
-export const snapshot = (root: Service.Service): Effect.Effect<Snapshot> =>
-  Effect.flatMap(Clock.currentTimeMillis, (now) => snapshotAt(asImpl(root), now))
-
-const snapshotAt = (s: ServiceImpl, now: number): Effect.Effect<Snapshot> =>
-  Effect.all([s.diag.flags, Effect.forEach([...s.children], (c) => snapshotAt(c, now))]).pipe(
-    Effect.map(([flags, children]) => ({
-      id: s.id,
-      label: s.label,
-      state: s.stateSync(),
-      flags: Array.from(flags),
-      restartCount: s.restarts,
-      uptimeMillis: s.phase === "running" && s.startedAt !== undefined ? now - s.startedAt : null,
-      children
-    }))
-  )
-
-const edges = (root: ServiceImpl): { nodes: Array<ServiceImpl>; links: Array<[ServiceImpl, ServiceImpl]> } => {
-  const nodes: Array<ServiceImpl> = []
-  const links: Array<[ServiceImpl, ServiceImpl]> = []
-  const walk = (s: ServiceImpl) => {
-    nodes.push(s)
-    for (const c of s.children) {
-      links.push([s, c])
-      walk(c)
-    }
-  }
-  walk(root)
-  return { nodes, links }
-}
-
-const escape = (label: string): string => label.replace(/\\/g, "\\\\").replace(/"/g, "\\\"")
+export const snapshot: (root: Service.Service) => Effect.Effect<Snapshot> = internal.snapshot
 
 /**
  * Renders the tree as Graphviz DOT, one node per service instance.
@@ -100,15 +199,7 @@ const escape = (label: string): string => label.replace(/\\/g, "\\\\").replace(/
  * @since 0.1.0
  * @category rendering
  */
-export const toDot = (root: Service.Service): Effect.Effect<string> =>
-  Effect.sync(() => {
-    const { links, nodes } = edges(asImpl(root))
-    const lines = ["digraph services {"]
-    for (const n of nodes) lines.push(`  s${n.id} [label="${escape(n.label)}" state="${n.stateSync()}"];`)
-    for (const [a, b] of links) lines.push(`  s${a.id} -> s${b.id};`)
-    lines.push("}")
-    return lines.join("\n")
-  })
+export const toDot: (root: Service.Service) => Effect.Effect<string> = internal.toDot
 
 /**
  * Renders the tree as a Mermaid flowchart, one node per service instance.
@@ -126,11 +217,4 @@ export const toDot = (root: Service.Service): Effect.Effect<string> =>
  * @since 0.1.0
  * @category rendering
  */
-export const toMermaid = (root: Service.Service): Effect.Effect<string> =>
-  Effect.sync(() => {
-    const { links, nodes } = edges(asImpl(root))
-    const lines = ["graph TD"]
-    for (const n of nodes) lines.push(`  s${n.id}["${n.label.replace(/"/g, "#quot;")}"]`)
-    for (const [a, b] of links) lines.push(`  s${a.id} --> s${b.id}`)
-    return lines.join("\n")
-  })
+export const toMermaid: (root: Service.Service) => Effect.Effect<string> = internal.toMermaid

@@ -1,17 +1,8 @@
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import { formatAge } from "./run.js"
+import { collect } from "./graph.js"
 import type { ServiceImpl } from "./service.js"
-
-const collect = (root: ServiceImpl): Array<ServiceImpl> => {
-  const all: Array<ServiceImpl> = []
-  const walk = (s: ServiceImpl) => {
-    all.push(s)
-    for (const c of s.children) walk(c)
-  }
-  walk(root)
-  return all
-}
 
 /**
  * The human-readable dump of a subtree (the Worker prints it on SIGUSR2): every service

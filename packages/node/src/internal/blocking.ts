@@ -8,6 +8,7 @@ import * as HashMap from "effect/HashMap"
 import * as Option from "effect/Option"
 import * as Supervisor from "effect/Supervisor"
 import { performance } from "node:perf_hooks"
+import type { ServiceGraph } from "@effect-mode/core"
 import type { Roots } from "./roots.js"
 
 /** A fiber that kept the event loop for longer than the timeout in one go. */
@@ -81,13 +82,15 @@ const describeSlice = (slice: Slice): string =>
 
 /** Services with live tasks, and the tasks: who may have blocked the loop outside a fiber. */
 const liveTasks = (roots: Roots): Effect.Effect<Array<string>> =>
-  Effect.map(
-    Effect.forEach(roots.services, (s) => Effect.map(s.tracebacks, (tasks) => [s, Array.from(tasks.keys())] as const)),
-    (all) =>
-      all.filter(([, tasks]) => tasks.length > 0).map(([s, tasks]) =>
-        `${s.pathSync()} (${tasks.map((t) => t.replace(/ #\d+$/, "")).join(", ")})`
-      )
-  )
+  Effect.map(roots.snapshots, (trees) => {
+    const out: Array<string> = []
+    const walk = (s: ServiceGraph.Snapshot) => {
+      if (s.tasks.length > 0) out.push(`${s.path} (${s.tasks.map((t) => t.name).join(", ")})`)
+      s.children.forEach(walk)
+    }
+    trees.forEach(walk)
+    return out
+  })
 
 /**
  * The blocking detector: a fiber that sleeps `timeout / 4` (at most one second) on the

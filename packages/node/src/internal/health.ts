@@ -35,9 +35,9 @@ const endpoints = [
 ]
 
 /** Not ready: the roots that are not running (or "stopping" once a stop has begun). */
-const notReady = (roots: Roots, stopping: boolean): Array<string> => {
-  if (roots.all.length === 0) return ["no service yet"]
-  const out = roots.all.filter((r) => r.stateSync() !== "running").map((r) => `${r.pathSync()} (${r.stateSync()})`)
+const notReady = (snapshots: ReadonlyArray<ServiceGraph.Snapshot>, stopping: boolean): Array<string> => {
+  if (snapshots.length === 0) return ["no service yet"]
+  const out = snapshots.filter((r) => r.state !== "running").map((r) => `${r.path} (${r.state})`)
   if (stopping) out.push("worker stopping")
   return out
 }
@@ -46,22 +46,23 @@ const route = (roots: Roots, stopping: () => boolean, path: string): Effect.Effe
   switch (path) {
     case "/livez":
       return Effect.succeed(text(200, "ok"))
-    case "/readyz": {
-      const reasons = notReady(roots, stopping())
-      return Effect.succeed(reasons.length === 0 ? text(200, "ready") : text(503, `not ready: ${reasons.join(", ")}`))
-    }
-    case "/healthz": {
-      const reasons = notReady(roots, stopping())
-      return Effect.map(Effect.forEach(roots.all, ServiceGraph.snapshot), (services) =>
-        json(reasons.length === 0 ? 200 : 503, {
+    case "/readyz":
+      return Effect.map(roots.snapshots, (services) => {
+        const reasons = notReady(services, stopping())
+        return reasons.length === 0 ? text(200, "ready") : text(503, `not ready: ${reasons.join(", ")}`)
+      })
+    case "/healthz":
+      return Effect.map(roots.snapshots, (services) => {
+        const reasons = notReady(services, stopping())
+        return json(reasons.length === 0 ? 200 : 503, {
           status: reasons.length === 0 ? "ready" : "not ready",
           reasons,
           pid: process.pid,
           services
-        }))
-    }
+        })
+      })
     case "/debug/snapshot":
-      return Effect.map(Effect.forEach(roots.all, ServiceGraph.snapshot), (s) => json(200, s))
+      return Effect.map(roots.snapshots, (s) => json(200, s))
     case "/debug/dump":
       return Effect.map(roots.dump, (d) => text(200, d))
     case "/debug/mermaid":

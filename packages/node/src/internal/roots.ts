@@ -1,62 +1,56 @@
+/**
+ * The services a worker runs, read through the core's public read model (`ServiceGraph`):
+ * one root for `runMain(effect)`, the top services of the layer's output for
+ * `runMain(layer)`. Read by the dump, the blocking detector and the health endpoints;
+ * empty until the root is made (or the layer built).
+ */
 import type * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
-import { asImpl, isService, type ServiceImpl } from "@effect-mode/core/internal/service"
-import type { Service } from "@effect-mode/core"
+import { Service, ServiceGraph } from "@effect-mode/core"
 
-/**
- * The services a worker runs: one root for `runMain(effect)`, the top services of the
- * layer's output for `runMain(layer)`. Read by the dump, the blocking detector and the
- * health endpoints; empty until the root is made (or the layer built).
- */
 export class Roots {
-  private list: ReadonlyArray<ServiceImpl> = []
+  private list: ReadonlyArray<Service.Service> = []
 
-  get all(): ReadonlyArray<ServiceImpl> {
+  get all(): ReadonlyArray<Service.Service> {
     return this.list
   }
 
-  set(services: ReadonlyArray<Service.Service>): void {
-    const tops: Array<ServiceImpl> = []
-    for (const service of services) {
-      let top = asImpl(service)
-      while (top.parent !== undefined) top = top.parent
-      if (!tops.includes(top)) tops.push(top)
-    }
-    this.list = tops
+  /** Keeps the top of each service's tree, once. */
+  set(services: ReadonlyArray<Service.Service>): Effect.Effect<void> {
+    return Effect.map(Effect.forEach(services, ServiceGraph.root), (tops) => {
+      this.list = tops.filter((top, i) => tops.indexOf(top) === i)
+    })
+  }
+
+  /** A snapshot of every root. */
+  get snapshots(): Effect.Effect<Array<ServiceGraph.Snapshot>> {
+    return Effect.suspend(() => Effect.forEach(this.list, ServiceGraph.snapshot))
   }
 
   /** Every service of every tree, depth first. */
-  get services(): Array<ServiceImpl> {
-    const out: Array<ServiceImpl> = []
-    const walk = (s: ServiceImpl) => {
-      out.push(s)
-      for (const c of s.children) walk(c)
-    }
-    for (const root of this.list) walk(root)
-    return out
+  get services(): Effect.Effect<Array<Service.Service>> {
+    return Effect.suspend(() => Effect.map(Effect.forEach(this.list, ServiceGraph.walk), (trees) => trees.flat()))
   }
 
   /** The first crash recorded on a root: where it started and why. */
-  get crash(): { readonly path: string; readonly cause: ServiceImpl["crashCause"] & {} } | undefined {
-    for (const root of this.list) {
-      if (root.crashCause !== undefined) return { path: root.crashOrigin ?? root.pathSync(), cause: root.crashCause }
-    }
-    return undefined
+  get crash(): Effect.Effect<ServiceGraph.CrashInfo | undefined> {
+    return Effect.suspend(() =>
+      Effect.map(Effect.forEach(this.list, ServiceGraph.crashOf), (crashes) => crashes.find((c) => c !== undefined))
+    )
   }
 
   /**
    * The services that hold up a stop: each one still stopping none of whose children is
    * still stopping (the stuck step is its own hook, task or finalizer), with the phase.
    */
-  get stuck(): Array<string> {
-    const out: Array<string> = []
-    for (const s of this.services) {
-      if (s.phase === "stopping" || s.phase === "starting") {
-        const busyChild = s.children.some((c) => c.phase === "stopping" || c.phase === "starting")
-        if (!busyChild) out.push(`${s.pathSync()} (${s.phase})`)
-      }
+  get stuck(): Effect.Effect<Array<string>> {
+    const busy = (s: ServiceGraph.Snapshot) => s.phase === "stopping" || s.phase === "starting"
+    const walk = (s: ServiceGraph.Snapshot, out: Array<string>): Array<string> => {
+      if (busy(s) && !s.children.some(busy)) out.push(`${s.path} (${s.phase})`)
+      for (const c of s.children) walk(c, out)
+      return out
     }
-    return out
+    return Effect.map(this.snapshots, (roots) => roots.flatMap((r) => walk(r, [])))
   }
 
   /** `humanTracebacks` of every root, one after the other. */
@@ -74,7 +68,7 @@ export class Roots {
 export const servicesOf = (context: Context.Context<unknown>): Array<Service.Service> => {
   const out: Array<Service.Service> = []
   for (const value of context.unsafeMap.values()) {
-    if (isService(value)) out.push(value)
+    if (Service.isService(value)) out.push(value)
   }
   return out
 }

@@ -99,11 +99,11 @@ const reportFailure = (headline: string, cause: Cause.Cause<unknown>): Effect.Ef
  * root could not be made (the cause logged with the path of the service it started
  * from), else 0.
  */
-const outcome = (ctx: Ctx, failure: Cause.Cause<unknown> | undefined, what: string): Effect.Effect<number> => {
-  const crash = ctx.roots.crash
+const outcome = (ctx: Ctx, failure: Cause.Cause<unknown> | undefined, what: string): Effect.Effect<number> =>
+  Effect.flatMap(ctx.roots.crash, (crash) => {
   if (crash !== undefined) {
     const verb = failure !== undefined || asWrapped(crash.cause)?._tag === "StartFailed" ? "failed to start" : "crashed"
-    return reportFailure(`Service ${crash.path} ${verb}`, crash.cause)
+    return reportFailure(`Service ${crash.origin} ${verb}`, crash.cause)
   }
   if (failure !== undefined && !Cause.isInterruptedOnly(failure)) return reportFailure(what, failure)
   const signal = ctx.signals.received
@@ -111,7 +111,7 @@ const outcome = (ctx: Ctx, failure: Cause.Cause<unknown> | undefined, what: stri
     Effect.log(`[Worker] Stopped${signal === undefined ? "" : ` after ${signal}`}; exiting with code ${ExitCode.ok}`),
     ExitCode.ok
   )
-}
+  })
 
 // -----------------------------------------------------------------------------
 // bodies: acquire the root(s), run until stopped, stop
@@ -128,7 +128,7 @@ const serviceBody = (make: Effect.Effect<Service.Service, unknown, Scope.Scope>,
       return yield* outcome(ctx, made.cause, "The root effect failed")
     }
     const root = made.value
-    ctx.roots.set([root])
+    yield* ctx.roots.set([root])
     // A signal during the start stops the service: its start is cut short and rolled back.
     const canceller = yield* Effect.fork(Effect.zipRight(stopRequested(ctx), root.stop))
     const started = yield* Effect.exit(root.maybeStart)
@@ -155,7 +155,7 @@ const layerBody = (layer: Layer.Layer<unknown, unknown, never>, ctx: Ctx): Effec
     const built = yield* Effect.exit(Fiber.join(build))
     yield* Fiber.interrupt(canceller)
     if (Exit.isSuccess(built)) {
-      ctx.roots.set(servicesOf(built.value))
+      yield* ctx.roots.set(servicesOf(built.value))
       const anyStopped = ctx.roots.all.length === 0
         ? Effect.never
         : Effect.raceAll(ctx.roots.all.map((r) => r.waitUntilStopped))
@@ -175,8 +175,7 @@ const layerBody = (layer: Layer.Layer<unknown, unknown, never>, ctx: Ctx): Effec
 const watchdog = (ctx: Ctx, timeout: Duration.Duration): Effect.Effect<number> =>
   Effect.raceFirst(Effect.asVoid(stopRequested(ctx)), Deferred.await(ctx.stopBegan)).pipe(
     Effect.zipRight(Effect.sleep(timeout)),
-    Effect.zipRight(Effect.suspend(() => {
-      const stuck = ctx.roots.stuck
+    Effect.zipRight(Effect.flatMap(ctx.roots.stuck, (stuck) => {
       return Effect.logError(
         `[Worker] Shutdown did not finish within ${Duration.format(timeout)}; not stopped in time: ` +
           `${stuck.length === 0 ? "(no service: the release of the root's resources)" : stuck.join(", ")}; ` +

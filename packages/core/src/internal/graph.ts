@@ -1,0 +1,127 @@
+/**
+ * The read model of a service tree: walks, roots, snapshots and renderings (DOT, Mermaid).
+ * Everything outside the core (the Worker, the observer, dashboards) reads the tree through
+ * these functions instead of a service's internals.
+ *
+ * @internal
+ */
+import * as Cause from "effect/Cause"
+import * as Clock from "effect/Clock"
+import * as Effect from "effect/Effect"
+import type * as Service from "../Service.js"
+import type * as ServiceGraph from "../ServiceGraph.js"
+import { asImpl, type ServiceImpl } from "./service.js"
+
+/** Every service of the subtree, depth first, parents before children. */
+export const collect = (root: ServiceImpl): Array<ServiceImpl> => {
+  const all: Array<ServiceImpl> = []
+  const walk = (s: ServiceImpl) => {
+    all.push(s)
+    for (const c of s.children) walk(c)
+  }
+  walk(root)
+  return all
+}
+
+/** @internal */
+export const walk = (root: Service.Service): Effect.Effect<ReadonlyArray<Service.Service>> =>
+  Effect.sync(() => collect(asImpl(root)))
+
+/** @internal */
+export const rootOf = (service: Service.Service): Effect.Effect<Service.Service> =>
+  Effect.sync(() => {
+    let top = asImpl(service)
+    while (top.parent !== undefined) top = top.parent
+    return top
+  })
+
+/** The first line of a cause's pretty rendering: enough for a list, the whole is a debug log away. */
+export const shortCause = (cause: Cause.Cause<unknown>): string => {
+  const pretty = Cause.pretty(cause)
+  const line = pretty.split("\n").find((l) => l.trim().length > 0) ?? pretty
+  return line.trim()
+}
+
+/** @internal */
+export const crashOf = (
+  service: Service.Service
+): Effect.Effect<ServiceGraph.CrashInfo | undefined> =>
+  Effect.sync(() => {
+    const s = asImpl(service)
+    if (s.crashCause === undefined) return undefined
+    return { origin: s.crashOrigin ?? s.pathSync(), cause: s.crashCause }
+  })
+
+const taskSnapshots = (s: ServiceImpl, now: number): Effect.Effect<Array<ServiceGraph.TaskSnapshot>> => {
+  const run = s.run
+  if (run === undefined) return Effect.succeed([])
+  return Effect.forEach(Array.from(run.fibers), ([fiber, info]) =>
+    Effect.map(fiber.status, (status): ServiceGraph.TaskSnapshot => ({
+      name: info.name,
+      fiberId: fiber.id().id,
+      status: status._tag,
+      ageMillis: Math.max(0, now - info.startedAt)
+    })))
+}
+
+const snapshotAt = (s: ServiceImpl, now: number): Effect.Effect<ServiceGraph.Snapshot> =>
+  Effect.all([
+    s.diag.flags,
+    s.diag.lastTransition,
+    taskSnapshots(s, now),
+    Effect.forEach([...s.children], (c) => snapshotAt(c, now))
+  ]).pipe(
+    Effect.map(([flags, transitions, tasks, children]): ServiceGraph.Snapshot => ({
+      id: s.id,
+      label: s.label,
+      shortlabel: s.shortlabel,
+      path: s.pathSync(),
+      depth: s.depthSync(),
+      state: s.stateSync(),
+      phase: s.phase,
+      flags: Array.from(flags),
+      lastTransitions: Object.fromEntries(transitions),
+      restartCount: s.restarts,
+      uptimeMillis: s.phase === "running" && s.startedAt !== undefined ? now - s.startedAt : null,
+      crash: s.crashCause === undefined ? null : {
+        origin: s.crashOrigin ?? s.pathSync(),
+        reason: shortCause(s.crashCause)
+      },
+      tasks,
+      children
+    }))
+  )
+
+/** @internal */
+export const snapshot = (root: Service.Service): Effect.Effect<ServiceGraph.Snapshot> =>
+  Effect.flatMap(Clock.currentTimeMillis, (now) => snapshotAt(asImpl(root), now))
+
+const edges = (root: ServiceImpl): { nodes: Array<ServiceImpl>; links: Array<[ServiceImpl, ServiceImpl]> } => {
+  const nodes = collect(root)
+  const links: Array<[ServiceImpl, ServiceImpl]> = []
+  for (const n of nodes) for (const c of n.children) links.push([n, c])
+  return { nodes, links }
+}
+
+const escape = (label: string): string => label.replace(/\\/g, "\\\\").replace(/"/g, "\\\"")
+
+/** @internal */
+export const toDot = (root: Service.Service): Effect.Effect<string> =>
+  Effect.sync(() => {
+    const { links, nodes } = edges(asImpl(root))
+    const lines = ["digraph services {"]
+    for (const n of nodes) lines.push(`  s${n.id} [label="${escape(n.label)}" state="${n.stateSync()}"];`)
+    for (const [a, b] of links) lines.push(`  s${a.id} -> s${b.id};`)
+    lines.push("}")
+    return lines.join("\n")
+  })
+
+/** @internal */
+export const toMermaid = (root: Service.Service): Effect.Effect<string> =>
+  Effect.sync(() => {
+    const { links, nodes } = edges(asImpl(root))
+    const lines = ["graph TD"]
+    for (const n of nodes) lines.push(`  s${n.id}["${n.label.replace(/"/g, "#quot;")}"]`)
+    for (const [a, b] of links) lines.push(`  s${a.id} --> s${b.id}`)
+    return lines.join("\n")
+  })
