@@ -1,0 +1,207 @@
+import { describe, expect } from "@effect/vitest"
+import { Cause, Deferred, Effect, Exit, Fiber, Layer, Option, Stream, TestClock } from "effect"
+import { Service, ServiceError, ServiceGraph } from "@effect-mode/core"
+import { it } from "./support/it.js"
+
+/** Runs `launch` on a fiber of its own and waits until `ready` is done. */
+const launched = <E>(launch: Effect.Effect<never, E>, ready: Deferred.Deferred<void>) =>
+  Effect.flatMap(Effect.fork(launch), (fiber) => Effect.as(Deferred.await(ready), fiber))
+
+/** Waits until `service` is running (its `onStarted` runs just before). */
+const untilRunning = (service: Service.Service) =>
+  Stream.runDrain(Stream.takeUntil(service.stateChanges, (state) => state === "running"))
+
+describe("Service.Tag and Service.launch", () => {
+  it.effect("a diamond of four services starts in dependency order, builds the shared one once, stops in reverse", () =>
+    Effect.gen(function*() {
+      const log: Array<string> = []
+      const ready = yield* Deferred.make<void>()
+      const handles: Record<string, Service.Service> = {}
+      const resource = (name: string) =>
+        Effect.gen(function*() {
+          handles[name] = yield* Service.Current
+          yield* Effect.acquireRelease(
+            Effect.sync(() => log.push(`open ${name}`)),
+            () => Effect.sync(() => log.push(`close ${name}`))
+          )
+          return { name }
+        })
+      class D extends Service.Tag<D>()("D", { scoped: resource("D") }) {}
+      class B extends Service.Tag<B>()("B", { dependencies: [D.Default], scoped: resource("B") }) {}
+      class C extends Service.Tag<C>()("C", { dependencies: [D.Default], scoped: resource("C") }) {}
+      class A extends Service.Tag<A>()("A", {
+        dependencies: [B.Default, C.Default],
+        scoped: resource("A"),
+        onStarted: () => Deferred.succeed(ready, undefined)
+      }) {}
+
+      const fiber = yield* launched(Service.launch(A.Default), ready)
+      yield* untilRunning(handles["A"]!)
+      expect(log[0]).toBe("open D")
+      expect(log.slice(1, 3).sort()).toEqual(["open B", "open C"])
+      expect(log.slice(3)).toEqual(["open A"])
+
+      // one tree: a root with the four services under it, in start order, and the layer edges
+      const root = yield* ServiceGraph.root(handles["A"]!)
+      const snap = yield* ServiceGraph.snapshot(root)
+      expect(snap.label).toBe("App")
+      expect(snap.children.map((c) => c.label)).toEqual(log.map((l) => l.slice(5)))
+      expect(snap.children.every((c) => c.state === "running")).toBe(true)
+      const byLabel = Object.fromEntries(snap.children.map((c) => [c.label, c]))
+      expect(byLabel["A"]!.dependsOn.map((id) => snap.children.find((c) => c.id === id)!.label).sort()).toEqual(["B", "C"])
+      expect(byLabel["B"]!.dependsOn).toEqual([byLabel["D"]!.id])
+      expect(byLabel["D"]!.dependsOn).toEqual([])
+      expect(Service.dependenciesOf(handles["C"]!)).toEqual([handles["D"]])
+
+      log.length = 0
+      yield* Fiber.interrupt(fiber)
+      expect(log[0]).toBe("close A")
+      expect(log.slice(1, 3).sort()).toEqual(["close B", "close C"])
+      expect(log.slice(3)).toEqual(["close D"])
+      for (const name of ["A", "B", "C", "D"]) expect(yield* handles[name]!.state).toBe("shutdown")
+      expect(yield* root.state).toBe("shutdown")
+    }))
+
+  it.effect("the API of a service is used by another service's task (yield* Database in a task)", () =>
+    Effect.gen(function*() {
+      const queries: Array<string> = []
+      const ready = yield* Deferred.make<void>()
+      class Database extends Service.Tag<Database>()("Database", {
+        scoped: Effect.succeed({
+          query: (sql: string) => Effect.sync(() => queries.push(sql))
+        })
+      }) {}
+      class Consumer extends Service.Tag<Consumer>()("Consumer", {
+        dependencies: [Database.Default],
+        scoped: Effect.succeed({ lag: Effect.succeed(7) }),
+        onStarted: () => Deferred.succeed(ready, undefined),
+        tasks: [
+          Service.timer("1 second", () =>
+            Effect.gen(function*() {
+              const db = yield* Database
+              yield* db.query("commit")
+            }), { name: "commit" })
+        ]
+      }) {}
+      class Reporter extends Service.Tag<Reporter>()("Reporter", {
+        dependencies: [Consumer.Default],
+        scoped: Effect.map(Consumer, (consumer) => ({ report: consumer.lag }))
+      }) {}
+
+      const fiber = yield* launched(Service.launch(Reporter.Default), ready)
+      yield* TestClock.adjust("3 seconds")
+      expect(queries).toEqual(["commit", "commit", "commit"])
+      yield* Fiber.interrupt(fiber)
+    }))
+
+  it.effect("a crash in a layer service ends launch with Crashed, releasing everything once in reverse", () =>
+    Effect.gen(function*() {
+      const log: Array<string> = []
+      const released = (name: string) => Effect.sync(() => log.push(`release ${name}`))
+      class Pool extends Service.Tag<Pool>()("Pool", {}) {}
+      const Plain = Layer.scopedDiscard(Effect.acquireRelease(Effect.void, () => released("plain")))
+      class Database extends Service.Tag<Database>()("Database", {
+        dependencies: [Pool.Default],
+        scoped: Effect.as(Effect.acquireRelease(Effect.void, () => released("Database")), {}),
+        onShutdown: () => released("Database onShutdown")
+      }) {}
+      class Consumer extends Service.Tag<Consumer>()("Consumer", {
+        dependencies: [Database.Default],
+        scoped: Effect.as(Effect.acquireRelease(Effect.void, () => released("Consumer")), {}),
+        tasks: [Service.task((self) => Effect.zipRight(self.sleep("1 second"), Effect.fail("poll failed")), { name: "poll" })]
+      }) {}
+
+      const fiber = yield* Effect.fork(Service.launch(Layer.merge(Consumer.Default, Plain), { label: "Orders" }))
+      yield* TestClock.adjust("1 second")
+      const exit = yield* Fiber.await(fiber)
+      expect(Exit.isFailure(exit)).toBe(true)
+      const error = Exit.isFailure(exit) ? Option.getOrUndefined(Cause.failureOption(exit.cause)) : undefined
+      expect(error).toBeInstanceOf(ServiceError.Crashed)
+      const crashed = error as ServiceError.Crashed
+      expect(crashed.path).toBe("Orders/Consumer")
+      expect(crashed.label).toBe("Consumer")
+      expect(Cause.squash(crashed.cause)).toBe("poll failed")
+      expect(log).toEqual(["release Consumer", "release Database", "release Database onShutdown", "release plain"])
+    }))
+
+  it.effect("Service.Current inside scoped is the handle of the service being built", () =>
+    Effect.gen(function*() {
+      let seen: Service.Service | undefined
+      class Cache extends Service.Tag<Cache>()("Cache", {
+        scoped: Effect.gen(function*() {
+          const self = yield* Service.Current
+          seen = self
+          yield* self.diag.setFlag("WARM")
+          expect(yield* self.state).toBe("starting")
+          return { size: Effect.succeed(0) }
+        })
+      }) {}
+      const program = Effect.gen(function*() {
+        const handle = yield* Cache.handle
+        expect(handle).toBe(seen)
+        expect(handle.label).toBe("Cache")
+        expect(yield* handle.state).toBe("running")
+        expect(yield* handle.diag.flags).toEqual(new Set(["WARM"]))
+        expect(yield* (yield* Cache).size).toBe(0)
+        return handle
+      })
+      // standalone: no launch, the layer starts and stops the service
+      const handle = yield* Effect.provide(program, Cache.Default)
+      expect(yield* handle.state).toBe("shutdown")
+    }))
+
+  it.effect("a service wrapped in the user's own layers (Effect.Service, Service.scoped, Layer.project) joins the launch's tree", () =>
+    Effect.gen(function*() {
+      const ready = yield* Deferred.make<void>()
+      let legacy: Service.Service | undefined
+      class Inner extends Service.Tag<Inner>()("Inner", { scoped: Effect.succeed({ n: 1 }) }) {}
+      class Wrapper extends Effect.Service<Wrapper>()("Wrapper", {
+        scoped: Effect.gen(function*() {
+          const inner = yield* Inner
+          yield* Service.scoped(Service.make("Legacy", {
+            onFirstStart: (self) => Effect.sync(() => {
+              legacy = self
+            }),
+            onStarted: () => Deferred.succeed(ready, undefined),
+            tasks: [Service.task((self) => Effect.zipRight(self.sleep("1 second"), Effect.dieMessage("legacy broke")))]
+          }))
+          return { n: inner.n }
+        }),
+        dependencies: [Inner.Default]
+      }) {}
+      // re-exported under another shape: the launch still finds both services
+      const App = Layer.project(Wrapper.Default, Wrapper, Wrapper, (w) => w)
+
+      const fiber = yield* launched(Service.launch(App), ready)
+      yield* untilRunning(legacy!)
+      const root = yield* ServiceGraph.root(legacy!)
+      const snap = yield* ServiceGraph.snapshot(root)
+      expect(snap.children.map((c) => c.path)).toEqual(["App/Inner", "App/Legacy"])
+      expect(snap.children[1]!.dependsOn).toEqual([snap.children[0]!.id])
+
+      yield* TestClock.adjust("1 second")
+      const exit = yield* Fiber.await(fiber)
+      const error = Exit.isFailure(exit) ? Option.getOrUndefined(Cause.failureOption(exit.cause)) : undefined
+      expect(error).toBeInstanceOf(ServiceError.Crashed)
+      expect((error as ServiceError.Crashed).path).toBe("App/Legacy")
+      expect(yield* legacy!.state).toBe("crashed")
+      expect(yield* legacy!.started).toBe(false)
+    }))
+
+  it.effect("a failed start ends launch with StartFailed and releases what was built", () =>
+    Effect.gen(function*() {
+      const log: Array<string> = []
+      class Database extends Service.Tag<Database>()("Database", {
+        scoped: Effect.as(Effect.acquireRelease(Effect.void, () => Effect.sync(() => log.push("release Database"))), {})
+      }) {}
+      class Consumer extends Service.Tag<Consumer>()("Consumer", {
+        dependencies: [Database.Default],
+        scoped: Effect.fail("refused" as const)
+      }) {}
+      const exit = yield* Effect.exit(Service.launch(Consumer.Default))
+      const error = Exit.isFailure(exit) ? Option.getOrUndefined(Cause.failureOption(exit.cause)) : undefined
+      expect(error).toBeInstanceOf(ServiceError.StartFailed)
+      expect((error as ServiceError.StartFailed).label).toBe("Consumer")
+      expect(log).toEqual(["release Database"])
+    }))
+})
