@@ -905,3 +905,29 @@ export type ServiceErrors = ServiceError.ServiceError
  * @category getters
  */
 export const dependenciesOf: (service: Service) => ReadonlyArray<Service> = internalRegistry.dependenciesOf
+
+/**
+ * Forks a declared task (`Service.task`, `Service.timer`, `Service.crontab`) into the run of
+ * the service being built, from its `scoped`: how a `Service.Tag` service starts loops that
+ * use the state its `scoped` creates (its own API is not in its own context). The task is
+ * owned by the run: interrupted by the stop, forked again by the next start; its failure
+ * crashes the service (or is logged, with `onError: "log"`); its name shows in the dump.
+ *
+ * @example
+ * ```ts
+ * import { Effect, Queue } from "effect"
+ * import { Service } from "@effect-mode/core"
+ *
+ * class Inbox extends Service.Tag<Inbox>()("Inbox", {
+ *   scoped: Effect.gen(function* () {
+ *     const queue = yield* Queue.unbounded<string>()
+ *     yield* Service.addTask(Service.task(() => Effect.forever(Effect.flatMap(Queue.take(queue), Effect.log)), { name: "drain" }))
+ *     return { post: (text: string) => Queue.offer(queue, text) }
+ *   })
+ * }) {}
+ * ```
+ *
+ * @since 0.3.0
+ * @category constructors
+ */
+export const addTask: <E, R>(task: Task<E, R>) => Effect.Effect<void, never, R | Current> = internalTag.addTask

@@ -204,4 +204,36 @@ describe("Service.Tag and Service.launch", () => {
       expect((error as ServiceError.StartFailed).label).toBe("Consumer")
       expect(log).toEqual(["release Database"])
     }))
+
+  it.effect("Service.addTask forks a task from scoped into the run: it uses scoped's state, stops with the service, crashes it on failure", () =>
+    Effect.gen(function*() {
+      const seen: Array<number> = []
+      const ready = yield* Deferred.make<void>()
+      class Counter extends Service.Tag<Counter>()("Counter", {
+        scoped: Effect.gen(function*() {
+          let n = 0
+          yield* Service.addTask(Service.timer("1 second", () =>
+            Effect.sync(() => {
+              n++
+              seen.push(n)
+            }), { name: "count" }))
+          yield* Service.addTask(Service.task(() => Effect.fail("ignored"), { name: "noisy", onError: "log" }))
+          yield* Service.addTask(Service.task((self) =>
+            Effect.zipRight(self.sleep("10 seconds"), Effect.fail("count overflow")), { name: "limit" }))
+          return { value: Effect.sync(() => n) }
+        }),
+        onStarted: () => Deferred.succeed(ready, undefined)
+      }) {}
+      const fiber = yield* launched(Service.launch(Counter.Default), ready)
+      yield* TestClock.adjust("3 seconds")
+      expect(seen).toEqual([1, 2, 3])
+      yield* TestClock.adjust("7 seconds")
+      const exit = yield* Fiber.await(fiber)
+      const error = Exit.isFailure(exit) ? Option.getOrUndefined(Cause.failureOption(exit.cause)) : undefined
+      expect((error as ServiceError.Crashed).path).toBe("App/Counter")
+      expect(Cause.squash((error as ServiceError.Crashed).cause)).toBe("count overflow")
+      const count = seen.length
+      yield* TestClock.adjust("5 seconds")
+      expect(seen.length).toBe(count)
+    }))
 })

@@ -7,6 +7,7 @@
  *
  * @internal
  */
+import * as Cause from "effect/Cause"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
@@ -137,3 +138,22 @@ export const makeTag = (make: Make) => () => (key: string, maker: Maker): any =>
   })
   return TagClass
 }
+
+/**
+ * Forks a declared task (task, timer, crontab) into the run of the service being built
+ * (`Service.Current`): the way `scoped` starts loops that use the state it creates. Owned by
+ * the run (interrupted by the stop); a failure crashes the service, or is logged with
+ * `onError: "log"`; the task's name is its span, shown in the dump.
+ *
+ * @internal
+ */
+export const addTask = <E, R>(task: Service.Task<E, R>): Effect.Effect<void, never, R | Current> =>
+  Effect.flatMap(Current, (self) => {
+    const name = task.name ?? "task"
+    const body = Effect.withSpan(Effect.suspend(() => task.run(self)), name)
+    const guarded = task.onError === "log"
+      ? Effect.catchAllCause(body, (cause) =>
+        Cause.isInterruptedOnly(cause) ? Effect.failCause(cause) : Effect.logError(`Task ${name} failed`, cause))
+      : body
+    return Effect.asVoid(self.addFuture(Effect.annotateLogs(guarded, "task", name)))
+  })
