@@ -342,7 +342,8 @@ export const make: {
   ): Effect.Effect<Service, never, OptionsContext<O>>
   <E, R>(label: string, options?: Options<E, R>): Effect.Effect<Service, never, R>
 } = ((label: string, options: Options<any, any> = {}): Effect.Effect<Service, never, any> =>
-  Effect.map(Effect.context<any>(), (context): Service => new internal.ServiceImpl(label, options, context))) as any
+  Effect.map(Effect.context<any>(), (context): Service =>
+    new internal.ServiceImpl(label, internalRegistry.checkingContext(label, options, context), context))) as any
 
 /**
  * Declares a background task (mode's `@Service.task`).

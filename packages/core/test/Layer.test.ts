@@ -2,6 +2,7 @@ import { describe, expect } from "@effect/vitest"
 import { Cause, Deferred, Effect, Exit, Fiber, Layer, Option, Stream, TestClock } from "effect"
 import { Service, ServiceError, ServiceGraph } from "@effect-mode/core"
 import { it } from "./support/it.js"
+import { type Captured, captureLogs } from "./support/logs.js"
 
 /** Runs `launch` on a fiber of its own and waits until `ready` is done. */
 const launched = <E>(launch: Effect.Effect<never, E>, ready: Deferred.Deferred<void>) =>
@@ -235,5 +236,24 @@ describe("Service.Tag and Service.launch", () => {
       const count = seen.length
       yield* TestClock.adjust("5 seconds")
       expect(seen.length).toBe(count)
+    }))
+
+  it.effect("a service made inside Effect.provide(layer) and started after the layer was released is warned about", () =>
+    Effect.gen(function*() {
+      const lines: Array<Captured> = []
+      class Database extends Service.Tag<Database>()("Database", { scoped: Effect.succeed({ ping: Effect.void }) }) {}
+      const makeRoot = Service.make("App", { tasks: [Service.task(() => Effect.flatMap(Database, (db) => db.ping))] })
+      const root = yield* Effect.provide(makeRoot, Database.Default) // Database is stopped again here
+      yield* captureLogs(Effect.zipRight(root.start, root.stop), lines)
+      const warnings = lines.filter((l) => l.level === "WARN").map((l) => l.message)
+      expect(warnings).toEqual([expect.stringContaining("Service App uses Database, which stopped before App started")])
+
+      // provided around the whole program: no warning
+      lines.length = 0
+      yield* captureLogs(
+        Effect.provide(Effect.flatMap(makeRoot, (r) => Effect.zipRight(r.start, r.stop)), Database.Default),
+        lines
+      )
+      expect(lines.filter((l) => l.level === "WARN")).toEqual([])
     }))
 })

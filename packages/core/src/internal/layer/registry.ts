@@ -130,3 +130,43 @@ export const startScoped = <S extends Service.Service>(
 /** Runs a service's own code (its start) with no launch registry visible. */
 export const outsideRegistry = <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
   Effect.locally(self, currentRegistry, undefined)
+
+/** The layer-built services (or handles) among the values of `context`. */
+const servicesIn = (context: Context.Context<never>): Array<Service.Service> => {
+  const found: Array<Service.Service> = []
+  for (const value of context.unsafeMap.values()) {
+    const handle = handleOf(value)
+    if (handle !== undefined) found.push(handle)
+  }
+  return found
+}
+
+/**
+ * The options of a service made in `context`, with a check at each start: a service of the
+ * context that has already stopped was released before this one started (typically
+ * `Effect.provide(Database.Default)` on the effect that makes the root: the layer is
+ * released when that effect ends). It is logged, once per start, naming both.
+ */
+export const checkingContext = <O extends Service.Options<any, any>>(
+  label: string,
+  options: O,
+  context: Context.Context<never>
+): O => {
+  if (context.unsafeMap.size === 0) return options
+  const used = servicesIn(context)
+  if (used.length === 0) return options
+  const onStart = options.onStart
+  const check = Effect.forEach(used, (dep) =>
+    Effect.flatMap(Effect.zip(dep.state, dep.started), ([state, started]) =>
+      !started && state !== "init"
+        ? Effect.logWarning(
+          `Service ${label} uses ${dep.label}, which stopped before ${label} started: the layer that built ` +
+            `${dep.label} was released (an Effect.provide on the effect that makes ${label} releases it when that ` +
+            `effect ends). Provide it with Service.launch or Worker.runMain(layer), or around the whole program.`
+        )
+        : Effect.void), { discard: true })
+  return {
+    ...options,
+    onStart: (self: Service.Service) => onStart === undefined ? check : Effect.zipRight(check, onStart(self))
+  }
+}
