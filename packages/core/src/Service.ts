@@ -20,6 +20,7 @@ import type * as Diag from "./Diag.js"
 import * as internalCurrent from "./internal/layer/current.js"
 import * as internalLaunch from "./internal/layer/launch.js"
 import * as internalRegistry from "./internal/layer/registry.js"
+import type * as internalSupervised from "./internal/layer/supervised.js"
 import * as internalTag from "./internal/layer/tag.js"
 import * as internalSchedules from "./internal/schedules.js"
 import * as internal from "./internal/service.js"
@@ -668,6 +669,62 @@ export interface TagOptions extends Omit<Options<any, any>, "dependencies"> {
   readonly scoped?: Effect.Effect<object, any, any>
   /** Layers this service is built on, as in `Effect.Service` (`Default` provides them). */
   readonly dependencies?: ReadonlyArray<Layer.Layer.Any>
+  /**
+   * Restarts the service in place when it crashes (see `SuperviseOptions`): its `scoped`
+   * runs again in a fresh run scope, its tasks start again, and callers holding its API
+   * keep working.
+   */
+  readonly supervise?: SuperviseOptions
+}
+
+/**
+ * How a supervised `Service.Tag` service is restarted: the options of a one-for-one
+ * `Supervisor` of its own (`restart` type, `maxRestarts` in any window of `within`,
+ * `backoff`; one crash too many escalates with `MaxRestartsExceeded` to the tree above, so
+ * `Service.launch` ends with `Crashed`), plus `callTimeout`: how long a call to its API made
+ * while it restarts waits for the new instance (default "5 seconds") before failing with
+ * `ServiceError.ServiceUnavailable`. A call in flight when it crashes fails with
+ * `ServiceUnavailable` too.
+ *
+ * @example
+ * ```ts
+ * import { Schedule } from "effect"
+ * import type { Service } from "@effect-mode/core"
+ *
+ * const supervise: Service.SuperviseOptions = {
+ *   maxRestarts: 3,
+ *   within: "1 minute",
+ *   backoff: Schedule.exponential("100 millis"),
+ *   callTimeout: "2 seconds"
+ * }
+ * ```
+ *
+ * @since 0.3.0
+ * @category models
+ */
+export interface SuperviseOptions extends internalSupervised.SuperviseOptions {}
+
+/**
+ * The API of a supervised service as callers see it: every Effect member and every method
+ * can also fail with `ServiceUnavailable`.
+ *
+ * @example
+ * ```ts
+ * import type { Effect } from "effect"
+ * import type { Service } from "@effect-mode/core"
+ *
+ * type Api = Service.Supervised<{ readonly charge: (cents: number) => Effect.Effect<string> }>
+ * ```
+ *
+ * @since 0.3.0
+ * @category models
+ */
+export type Supervised<A> = {
+  readonly [K in keyof A]: A[K] extends Effect.Effect<infer X, infer E, infer R>
+    ? Effect.Effect<X, E | ServiceError.ServiceUnavailable, R>
+    : A[K] extends (...args: infer P) => Effect.Effect<infer X, infer E, infer R>
+      ? (...args: P) => Effect.Effect<X, E | ServiceError.ServiceUnavailable, R>
+    : A[K]
 }
 
 /**
@@ -754,7 +811,9 @@ type LayerIn<L> = L extends Layer.Layer<any, any, infer RIn> ? RIn : never
  */
 export type TagClass<Self, Key extends string, Make> =
   & {
-    new(_: TagApi<Make>): TagApi<Make> & { readonly _tag: Key }
+    new(_: TagApi<Make>): (Make extends { readonly supervise: object } ? Supervised<TagApi<Make>> : TagApi<Make>) & {
+      readonly _tag: Key
+    }
     /** Runs `body` with the API. */
     readonly use: <X>(
       body: (_: Self) => X

@@ -145,3 +145,18 @@ export class HookDeps extends Service.Tag<HookDeps>()("HookDeps", { dependencies
 
 const launched = Service.launch(Layer.merge(Consumer.Default, Reporter.Default))
 expectTypeOf(launched).toEqualTypeOf<Effect.Effect<never, ErrY | ServiceError.ServiceError | ErrX, A | B>>()
+
+// -----------------------------------------------------------------------------
+// supervised services: callers see ServiceUnavailable on every call
+// -----------------------------------------------------------------------------
+
+class Gateway extends Service.Tag<Gateway>()("Gateway", {
+  scoped: Effect.succeed({ charge: (cents: number) => Effect.succeed(cents), health: Effect.succeed("ok") }),
+  supervise: { maxRestarts: 3, within: "1 minute", callTimeout: "2 seconds" }
+}) {}
+const useGateway = Effect.gen(function*() {
+  const gateway = yield* Gateway
+  expectTypeOf(gateway.charge(1)).toEqualTypeOf<Effect.Effect<number, ServiceError.ServiceUnavailable>>()
+  expectTypeOf(gateway.health).toEqualTypeOf<Effect.Effect<string, ServiceError.ServiceUnavailable>>()
+})
+expectTypeOf(useGateway).toEqualTypeOf<Effect.Effect<void, never, Gateway>>()

@@ -13,7 +13,8 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import type * as Service from "../../Service.js"
 import { Current } from "./current.js"
-import { handleOf, registerApi, startScoped } from "./registry.js"
+import { handleOf, join, registerApi, startScoped } from "./registry.js"
+import { front, superviseHandle, type SuperviseOptions } from "./supervised.js"
 
 type Make = (label: string, options: Service.Options<any, any>) => Effect.Effect<Service.Service, never, any>
 
@@ -23,6 +24,7 @@ type Hook = ((self: Service.Service) => Effect.Effect<void, any, any>) | undefin
 interface Maker extends Omit<Service.Options<any, any>, "dependencies"> {
   readonly scoped?: Effect.Effect<unknown, unknown, unknown>
   readonly dependencies?: ReadonlyArray<Layer.Layer.Any>
+  readonly supervise?: SuperviseOptions
 }
 
 const hookNames = ["onFirstStart", "onStart", "onStarted", "onStop", "onShutdown", "onRestart"] as const
@@ -41,6 +43,7 @@ const optionsFor = (maker: Maker, cell: { built: boolean; api: unknown }): Servi
   const options: Record<string, unknown> = { ...maker }
   delete options["scoped"]
   delete options["dependencies"]
+  delete options["supervise"]
   for (const name of hookNames) {
     const hook: Hook = maker[name]
     if (hook !== undefined) options[name] = withCurrent(hook)
@@ -116,10 +119,29 @@ export const makeTag = (make: Make) => () => (key: string, maker: Maker): any =>
       const Self = this
       return layerCache ??= Layer.scopedContext(Effect.gen(function*() {
         const cell = { built: false, api: undefined as unknown }
-        const handle = yield* startScoped(yield* make(key, optionsFor(maker, cell)))
+        const handle = yield* make(key, optionsFor(maker, cell))
+        const supervise = maker.supervise
+        if (supervise === undefined) {
+          yield* startScoped(handle)
+        } else {
+          // The service hangs under a supervisor of its own, which joins the tree instead.
+          const supervisor = yield* superviseHandle(key, handle, supervise)
+          yield* join(handle, yield* Effect.context<never>())
+          yield* startScoped(supervisor)
+        }
         // A stop asked for during the start (the launch is ending) leaves no API to give.
         if (!cell.built || (yield* handle.shouldStop)) return yield* Effect.interrupt
-        const instance = new Self(cell.api)
+        let instance: object
+        if (supervise === undefined) {
+          instance = new Self(cell.api)
+        } else {
+          const current = () => cell.api as Record<PropertyKey, unknown>
+          const { getters, values } = front(key, handle, current, supervise)
+          instance = new Self(values)
+          for (const name of getters) {
+            Object.defineProperty(instance, name, { get: () => current()[name], enumerable: true })
+          }
+        }
         registerApi(instance, handle)
         return Context.make(TagClass as Context.Tag<unknown, unknown>, instance)
       }))

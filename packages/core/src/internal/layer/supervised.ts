@@ -1,0 +1,80 @@
+/**
+ * Supervised `Service.Tag` services: the service runs under a one-for-one supervisor of its
+ * own (restart type, intensity, backoff and escalation are the `Supervisor`'s), and the API
+ * value in the context is a stable front that always reaches the current instance: a call
+ * made while the service restarts waits until it runs again (up to `callTimeout`), a call in
+ * flight when it stops or crashes fails with `ServiceUnavailable`, never reaching a stale
+ * instance whose scope is closed.
+ *
+ * @internal
+ */
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Stream from "effect/Stream"
+import type * as Service from "../../Service.js"
+import * as ServiceError from "../../ServiceError.js"
+import * as Supervisor from "../../Supervisor.js"
+import { decodeDuration } from "../duration.js"
+
+/** What `supervise` accepts (typed in Service.ts). */
+export interface SuperviseOptions extends Omit<Supervisor.Options, "replacement"> {
+  readonly callTimeout?: Duration.DurationInput
+}
+
+const defaultCallTimeout = Duration.seconds(5)
+
+/** The supervisor the service runs under (its parent in the tree). */
+export const superviseHandle = (
+  key: string,
+  handle: Service.Service,
+  options: SuperviseOptions
+): Effect.Effect<Supervisor.Supervisor> => {
+  const { callTimeout: _, restart, ...rest } = options
+  const child = restart === undefined ? handle : Supervisor.child(handle, { restart })
+  return Supervisor.oneForOne(`${key}Supervisor`, [child], rest)
+}
+
+/**
+ * The API front of a supervised service: each Effect member and each method (which must
+ * return an Effect) runs on the instance current when the call is served; other members
+ * are read from the current instance.
+ */
+export const front = (
+  key: string,
+  handle: Service.Service,
+  current: () => Record<PropertyKey, unknown>,
+  options: SuperviseOptions
+): { readonly values: Record<PropertyKey, unknown>; readonly getters: Array<PropertyKey> } => {
+  const timeout = options.callTimeout === undefined
+    ? defaultCallTimeout
+    : decodeDuration(options.callTimeout, `supervise.callTimeout of service ${key}`)
+  const millis = Duration.toMillis(timeout)
+  const unavailable = (reason: string) => new ServiceError.ServiceUnavailable({ label: key, reason })
+  const running: Effect.Effect<void, ServiceError.ServiceUnavailable> = Effect.flatMap(handle.state, (state) =>
+    state === "running" ? Effect.void : Stream.runDrain(Stream.takeUntil(handle.stateChanges, (s) => s === "running")).pipe(
+      Effect.timeoutFail({ duration: timeout, onTimeout: () => unavailable(`not running within ${millis} ms`) })
+    ))
+  const call = <A, E, R>(use: (api: Record<PropertyKey, unknown>) => Effect.Effect<A, E, R>) =>
+    Effect.zipRight(
+      running,
+      Effect.flatMap(Effect.suspend(() => handle.wait(use(current()))), (result) =>
+        result._tag === "Completed"
+          ? Effect.succeed(result.result)
+          : Effect.fail(unavailable("it stopped while the call was in flight")))
+    )
+  const first = current()
+  const values: Record<PropertyKey, unknown> = {}
+  const getters: Array<PropertyKey> = []
+  for (const name of Reflect.ownKeys(first)) {
+    const value = first[name]
+    if (Effect.isEffect(value)) {
+      values[name] = call((api) => api[name] as Effect.Effect<unknown, unknown, unknown>)
+    } else if (typeof value === "function") {
+      values[name] = (...args: Array<unknown>) =>
+        call((api) => (api[name] as (...a: Array<unknown>) => Effect.Effect<unknown, unknown, unknown>)(...args))
+    } else {
+      getters.push(name)
+    }
+  }
+  return { values, getters }
+}
