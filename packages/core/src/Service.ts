@@ -684,7 +684,9 @@ export interface TagOptions extends Omit<Options<any, any>, "dependencies"> {
  * `Service.launch` ends with `Crashed`), plus `callTimeout`: how long a call to its API made
  * while it restarts waits for the new instance (default "5 seconds") before failing with
  * `ServiceError.ServiceUnavailable`. A call in flight when it crashes fails with
- * `ServiceUnavailable` too.
+ * `ServiceUnavailable` too. `strategy`: "oneForOne" (the default) restarts the service alone;
+ * "restForOne" also stops every service of the launch that depends on it (directly or not)
+ * in reverse start order when it crashes, and starts them again in start order once it runs.
  *
  * @example
  * ```ts

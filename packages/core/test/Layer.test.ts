@@ -256,4 +256,23 @@ describe("Service.Tag and Service.launch", () => {
       )
       expect(lines.filter((l) => l.level === "WARN")).toEqual([])
     }))
+
+  it.effect("after a restart through its handle, the API in the context reaches the new instance", () =>
+    Effect.gen(function*() {
+      let instances = 0
+      class Counter extends Service.Tag<Counter>()("Counter", {
+        scoped: Effect.sync(() => {
+          const n = ++instances
+          return { instance: Effect.succeed(n), label: `instance ${n}` }
+        })
+      }) {}
+      const program = Effect.gen(function*() {
+        const counter = yield* Counter
+        expect(yield* counter.instance).toBe(1)
+        yield* (yield* Counter.handle).restart
+        expect(yield* counter.instance).toBe(2)
+        expect(counter.label).toBe("instance 2")
+      })
+      yield* Effect.provide(program, Counter.Default)
+    }))
 })

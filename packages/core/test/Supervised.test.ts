@@ -1,5 +1,5 @@
 import { describe, expect } from "@effect/vitest"
-import { Cause, Deferred, Effect, Exit, Fiber, Option, Schedule, TestClock } from "effect"
+import { Cause, Deferred, Effect, Exit, Fiber, Layer, Option, Schedule, TestClock } from "effect"
 import { Service, ServiceError } from "@effect-mode/core"
 import { it } from "./support/it.js"
 
@@ -123,5 +123,47 @@ describe("supervised Service.Tag services", () => {
       expect(crashed.path).toBe("App/PaymentGatewaySupervisor")
       expect(Cause.squash(crashed.cause)).toBeInstanceOf(ServiceError.MaxRestartsExceeded)
       expect(log).toEqual(["open 1", "close 1", "open 2", "close 2"])
+    }))
+
+  it.effect("rest-for-one: the services that depend on the crashed one stop first and start again after it, in order", () =>
+    Effect.gen(function*() {
+      const log: Array<string> = []
+      const ready = yield* Deferred.make<void>()
+      const counts: Record<string, number> = {}
+      const resource = (name: string) =>
+        Effect.gen(function*() {
+          const n = counts[name] = (counts[name] ?? 0) + 1
+          yield* Effect.acquireRelease(
+            Effect.sync(() => log.push(`open ${name} ${n}`)),
+            () => Effect.sync(() => log.push(`close ${name} ${n}`))
+          )
+          return { n: Effect.succeed(n) }
+        })
+      class Gateway extends Service.Tag<Gateway>()("Gateway", {
+        scoped: resource("Gateway"),
+        tasks: [Service.task((self) =>
+          counts["Gateway"] === 1 ? Effect.zipRight(self.sleep("1 second"), Effect.fail("down")) : Effect.never)],
+        supervise: { strategy: "restForOne", backoff: Schedule.spaced("100 millis") }
+      }) {}
+      class Ledger extends Service.Tag<Ledger>()("Ledger", { dependencies: [Gateway.Default], scoped: resource("Ledger") }) {}
+      class Billing extends Service.Tag<Billing>()("Billing", {
+        dependencies: [Ledger.Default],
+        scoped: resource("Billing"),
+        onStarted: () => Deferred.succeed(ready, undefined)
+      }) {}
+      class Audit extends Service.Tag<Audit>()("Audit", { scoped: resource("Audit") }) {}
+      const fiber = yield* Effect.fork(Service.launch(Layer.merge(Audit.Default, Billing.Default)))
+      yield* Deferred.await(ready)
+      log.length = 0
+      yield* TestClock.adjust("1 second")
+      yield* TestClock.adjust("100 millis")
+      const seen = [...log]
+      // the dependents stop in reverse start order (the crashed gateway's own stop runs
+      // meanwhile), then everything starts again in dependency order; Audit, which does not
+      // depend on Gateway, is left alone
+      expect(seen.slice(0, 3).filter((l) => l !== "close Gateway 1")).toEqual(["close Billing 1", "close Ledger 1"])
+      expect(seen).toContain("close Gateway 1")
+      expect(seen.slice(3)).toEqual(["open Gateway 2", "open Ledger 2", "open Billing 2"])
+      yield* Fiber.interrupt(fiber)
     }))
 })

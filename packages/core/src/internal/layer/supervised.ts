@@ -10,15 +10,19 @@
  */
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as FiberRef from "effect/FiberRef"
+import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import type * as Service from "../../Service.js"
 import * as ServiceError from "../../ServiceError.js"
 import * as Supervisor from "../../Supervisor.js"
 import { decodeDuration } from "../duration.js"
+import { currentRegistry, dependenciesOf, type Registry } from "./registry.js"
 
 /** What `supervise` accepts (typed in Service.ts). */
 export interface SuperviseOptions extends Omit<Supervisor.Options, "replacement"> {
   readonly callTimeout?: Duration.DurationInput
+  readonly strategy?: "oneForOne" | "restForOne"
 }
 
 const defaultCallTimeout = Duration.seconds(5)
@@ -29,7 +33,7 @@ export const superviseHandle = (
   handle: Service.Service,
   options: SuperviseOptions
 ): Effect.Effect<Supervisor.Supervisor> => {
-  const { callTimeout: _, restart, ...rest } = options
+  const { callTimeout: _, restart, strategy: __, ...rest } = options
   const child = restart === undefined ? handle : Supervisor.child(handle, { restart })
   return Supervisor.oneForOne(`${key}Supervisor`, [child], rest)
 }
@@ -78,3 +82,48 @@ export const front = (
   }
   return { values, getters }
 }
+
+/**
+ * The members of the launch that depend on `service`, directly or not, in start order (a
+ * supervised member is its supervisor, whose edges are those of the service under it).
+ */
+const dependentsOf = (service: Service.Service, registry: Registry): Array<Service.Service> =>
+  Array.from(registry.members).filter((member) => {
+    const seen = new Set<Service.Service>()
+    const visit = (s: Service.Service): boolean => {
+      for (const d of dependenciesOf(s)) {
+        if (d === service) return true
+        if (!seen.has(d)) {
+          seen.add(d)
+          if (visit(d)) return true
+        }
+      }
+      return false
+    }
+    return member !== service && visit(member)
+  })
+
+/**
+ * Rest-for-one over the layer graph: when the service crashes, every service of the launch
+ * that depends on it (directly or not) is stopped, in reverse start order; once it runs
+ * again, they are started again in start order (their `scoped` runs again, and their API in
+ * the context reaches the new instances). Watches for as long as the layer's scope is open.
+ */
+export const restForOne = (handle: Service.Service): Effect.Effect<void, never, Scope.Scope> =>
+  Effect.flatMap(FiberRef.get(currentRegistry), (registry) => {
+    if (registry === undefined) return Effect.void
+    let stopped: Array<Service.Service> = []
+    const onState = (state: Service.State): Effect.Effect<void> => {
+      if (state === "crashed" && stopped.length === 0) {
+        stopped = dependentsOf(handle, registry)
+        return Effect.forEach([...stopped].reverse(), (s) => s.stop, { discard: true })
+      }
+      if (state === "running" && stopped.length > 0) {
+        const again = stopped
+        stopped = []
+        return Effect.forEach(again, (s) => Effect.ignore(s.maybeStart), { discard: true })
+      }
+      return Effect.void
+    }
+    return Effect.asVoid(Effect.forkScoped(Stream.runForEach(handle.stateChanges, onState)))
+  })

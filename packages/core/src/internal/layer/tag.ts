@@ -14,7 +14,7 @@ import * as Layer from "effect/Layer"
 import type * as Service from "../../Service.js"
 import { Current } from "./current.js"
 import { handleOf, join, registerApi, startScoped } from "./registry.js"
-import { front, superviseHandle, type SuperviseOptions } from "./supervised.js"
+import { front, restForOne, superviseHandle, type SuperviseOptions } from "./supervised.js"
 
 type Make = (label: string, options: Service.Options<any, any>) => Effect.Effect<Service.Service, never, any>
 
@@ -128,12 +128,23 @@ export const makeTag = (make: Make) => () => (key: string, maker: Maker): any =>
           const supervisor = yield* superviseHandle(key, handle, supervise)
           yield* join(handle, yield* Effect.context<never>())
           yield* startScoped(supervisor)
+          if (supervise.strategy === "restForOne") yield* restForOne(handle)
         }
         // A stop asked for during the start (the launch is ending) leaves no API to give.
         if (!cell.built || (yield* handle.shouldStop)) return yield* Effect.interrupt
         let instance: object
         if (supervise === undefined) {
           instance = new Self(cell.api)
+          // A plain API object is copied: its members are read from the current instance,
+          // so after a restart (scoped ran again) callers reach the new one.
+          if (instance !== cell.api) {
+            for (const name of Reflect.ownKeys(cell.api as object)) {
+              Object.defineProperty(instance, name, {
+                get: () => (cell.api as Record<PropertyKey, unknown>)[name],
+                enumerable: true
+              })
+            }
+          }
         } else {
           const current = () => cell.api as Record<PropertyKey, unknown>
           const { getters, values } = front(key, handle, current, supervise)
