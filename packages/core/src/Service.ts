@@ -13,6 +13,7 @@ import type * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
 import type * as Option from "effect/Option"
 import type * as Scope from "effect/Scope"
+import type * as Schedule from "effect/Schedule"
 import type * as Stream from "effect/Stream"
 import type * as Types from "effect/Types"
 import type * as Beacon from "./Beacon.js"
@@ -993,3 +994,62 @@ export const dependenciesOf: (service: Service) => ReadonlyArray<Service> = inte
  * @category constructors
  */
 export const addTask: <E, R>(task: Task<E, R>) => Effect.Effect<void, never, R | Current> = internalTag.addTask
+
+/**
+ * A group of `Service.Tag` services supervised together by one supervisor (labelled
+ * `label`, under the launch's root): declare it once and name it in each member's
+ * `supervise: { group }`. With `strategy: "oneForAll"`, a crash of any member stops every
+ * member (in reverse) and starts them all again (in order); `"restForOne"` restarts the
+ * crashed member and the members after it; `"oneForOne"` (the default) only the crashed one.
+ * The options are the `Supervisor`'s (`maxRestarts`, `within`, `backoff`): the whole group
+ * shares one restart intensity, so a group that keeps crashing escalates as one.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Service } from "@effect-mode/core"
+ *
+ * const Payments = Service.supervisorGroup("Payments", { strategy: "oneForAll", maxRestarts: 3, within: "1 minute" })
+ *
+ * class Ledger extends Service.Tag<Ledger>()("Ledger", {
+ *   scoped: Effect.succeed({ post: (cents: number) => Effect.succeed(cents) }),
+ *   supervise: { group: Payments }
+ * }) {}
+ * class Gateway extends Service.Tag<Gateway>()("Gateway", {
+ *   dependencies: [Ledger.Default],
+ *   scoped: Effect.succeed({ charge: (cents: number) => Effect.succeed(cents) }),
+ *   supervise: { group: Payments, callTimeout: "2 seconds" }
+ * }) {}
+ * ```
+ *
+ * @since 0.3.0
+ * @category constructors
+ */
+export const supervisorGroup = (
+  label: string,
+  options: {
+    readonly strategy?: "oneForOne" | "oneForAll" | "restForOne"
+    readonly maxRestarts?: number
+    readonly within?: Duration.DurationInput
+    readonly backoff?: Schedule.Schedule<unknown>
+    readonly resetBackoffAfter?: Duration.DurationInput
+  } = {}
+): SupervisorGroup => {
+  const { strategy, ...rest } = options
+  return { _tag: "SupervisorGroup", label, strategy: strategy ?? "oneForOne", options: rest }
+}
+
+/**
+ * A group made by `Service.supervisorGroup`.
+ *
+ * @example
+ * ```ts
+ * import { Service } from "@effect-mode/core"
+ *
+ * const group: Service.SupervisorGroup = Service.supervisorGroup("Payments")
+ * ```
+ *
+ * @since 0.3.0
+ * @category models
+ */
+export interface SupervisorGroup extends internalSupervised.Group {}

@@ -166,4 +166,49 @@ describe("supervised Service.Tag services", () => {
       expect(seen.slice(3)).toEqual(["open Gateway 2", "open Ledger 2", "open Billing 2"])
       yield* Fiber.interrupt(fiber)
     }))
+
+  it.effect("a group supervised one-for-all: a crash of one member restarts every member, in order", () =>
+    Effect.gen(function*() {
+      const log: Array<string> = []
+      const ready = yield* Deferred.make<void>()
+      const counts: Record<string, number> = {}
+      const Payments = Service.supervisorGroup("Payments", { strategy: "oneForAll", maxRestarts: 2, within: "1 minute" })
+      const resource = (name: string) =>
+        Effect.gen(function*() {
+          const n = counts[name] = (counts[name] ?? 0) + 1
+          yield* Effect.acquireRelease(
+            Effect.sync(() => log.push(`open ${name} ${n}`)),
+            () => Effect.sync(() => log.push(`close ${name} ${n}`))
+          )
+          return { n: Effect.succeed(n) }
+        })
+      class Ledger extends Service.Tag<Ledger>()("Ledger", { scoped: resource("Ledger"), supervise: { group: Payments } }) {}
+      class Gateway extends Service.Tag<Gateway>()("Gateway", {
+        dependencies: [Ledger.Default],
+        scoped: resource("Gateway"),
+        tasks: [Service.task((self) =>
+          counts["Gateway"] === 1 ? Effect.zipRight(self.sleep("1 second"), Effect.fail("down")) : Effect.never)],
+        supervise: { group: Payments }
+      }) {}
+      const held: { ledger?: Ledger } = {}
+      class Shop extends Service.Tag<Shop>()("Shop", {
+        dependencies: [Gateway.Default, Ledger.Default],
+        scoped: Effect.map(Ledger, (ledger) => {
+          held.ledger = ledger
+          return {}
+        }),
+        onStarted: () => Deferred.succeed(ready, undefined)
+      }) {}
+      const fiber = yield* Effect.fork(Service.launch(Shop.Default))
+      yield* Deferred.await(ready)
+      const ledger = held.ledger!
+      expect(log).toEqual(["open Ledger 1", "open Gateway 1"])
+      log.length = 0
+      yield* TestClock.adjust("1 second")
+      expect(log).toEqual(["close Gateway 1", "close Ledger 1", "open Ledger 2", "open Gateway 2"])
+      expect(yield* ledger.n).toBe(2) // the Ledger API Shop holds reaches the new instance
+      log.length = 0
+      yield* Fiber.interrupt(fiber)
+      expect(log).toEqual(["close Gateway 2", "close Ledger 2"])
+    }))
 })

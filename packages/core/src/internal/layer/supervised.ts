@@ -23,6 +23,7 @@ import { currentRegistry, dependenciesOf, type Registry } from "./registry.js"
 export interface SuperviseOptions extends Omit<Supervisor.Options, "replacement"> {
   readonly callTimeout?: Duration.DurationInput
   readonly strategy?: "oneForOne" | "restForOne"
+  readonly group?: Group
 }
 
 const defaultCallTimeout = Duration.seconds(5)
@@ -33,7 +34,7 @@ export const superviseHandle = (
   handle: Service.Service,
   options: SuperviseOptions
 ): Effect.Effect<Supervisor.Supervisor> => {
-  const { callTimeout: _, restart, strategy: __, ...rest } = options
+  const { callTimeout: _, group: ___, restart, strategy: __, ...rest } = options
   const child = restart === undefined ? handle : Supervisor.child(handle, { restart })
   return Supervisor.oneForOne(`${key}Supervisor`, [child], rest)
 }
@@ -126,4 +127,57 @@ export const restForOne = (handle: Service.Service): Effect.Effect<void, never, 
       return Effect.void
     }
     return Effect.asVoid(Effect.forkScoped(Stream.runForEach(handle.stateChanges, onState)))
+  })
+
+/** A group of `Service.Tag` services supervised together (`Service.supervisorGroup`). */
+export interface Group {
+  readonly _tag: "SupervisorGroup"
+  readonly label: string
+  readonly strategy: "oneForOne" | "oneForAll" | "restForOne"
+  readonly options: Omit<Supervisor.Options, "replacement" | "restart">
+}
+
+interface Running {
+  readonly supervisor: Supervisor.Supervisor
+  members: number
+}
+
+/** The supervisor of a group in each launch (a standalone build has its own). */
+const runningGroups = new WeakMap<Group, WeakMap<object, Running>>()
+const standalone: object = {}
+
+/**
+ * Puts a service under its group's supervisor: the first member of a launch makes the
+ * supervisor (which joins the launch's tree) and starts it with the member under it; later
+ * members are added to it (started by it). Releasing a member takes it out of the group and
+ * stops it; the last one stops the supervisor.
+ */
+export const joinGroup = (
+  group: Group,
+  handle: Service.Service,
+  restart: Supervisor.RestartType | undefined,
+  startScoped: (service: Service.Service) => Effect.Effect<unknown, ServiceError.ServiceError, Scope.Scope>
+): Effect.Effect<void, ServiceError.ServiceError, Scope.Scope> =>
+  Effect.flatMap(FiberRef.get(currentRegistry), (registry) => {
+    const byLaunch = runningGroups.get(group) ?? new WeakMap<object, Running>()
+    runningGroups.set(group, byLaunch)
+    const key: object = registry ?? standalone
+    const child = restart === undefined ? handle : Supervisor.child(handle, { restart })
+    const existing = byLaunch.get(key)
+    const leave = (running: Running) =>
+      Effect.suspend(() => {
+        running.members--
+        if (running.members > 0) return Effect.zipRight(running.supervisor.discard(handle), handle.stop)
+        byLaunch.delete(key)
+        return running.supervisor.stop
+      })
+    if (existing !== undefined) {
+      existing.members++
+      return Effect.zipRight(Effect.addFinalizer(() => leave(existing)), existing.supervisor.add(child))
+    }
+    return Effect.flatMap(Supervisor.make(group.strategy, group.label, [child], group.options), (supervisor) => {
+      const running: Running = { supervisor, members: 1 }
+      byLaunch.set(key, running)
+      return Effect.zipRight(Effect.addFinalizer(() => leave(running)), Effect.asVoid(startScoped(supervisor)))
+    })
   })

@@ -14,7 +14,7 @@ import * as Layer from "effect/Layer"
 import type * as Service from "../../Service.js"
 import { Current } from "./current.js"
 import { handleOf, join, registerApi, startScoped } from "./registry.js"
-import { front, restForOne, superviseHandle, type SuperviseOptions } from "./supervised.js"
+import { front, joinGroup, restForOne, superviseHandle, type SuperviseOptions } from "./supervised.js"
 
 type Make = (label: string, options: Service.Options<any, any>) => Effect.Effect<Service.Service, never, any>
 
@@ -123,6 +123,10 @@ export const makeTag = (make: Make) => () => (key: string, maker: Maker): any =>
         const supervise = maker.supervise
         if (supervise === undefined) {
           yield* startScoped(handle)
+        } else if (supervise.group !== undefined) {
+          // The service hangs under its group's supervisor, which joins the tree instead.
+          yield* joinGroup(supervise.group, handle, supervise.restart, startScoped)
+          yield* join(handle, yield* Effect.context<never>())
         } else {
           // The service hangs under a supervisor of its own, which joins the tree instead.
           const supervisor = yield* superviseHandle(key, handle, supervise)
