@@ -9,7 +9,7 @@ afterEach(killAll)
 
 const T = 30_000
 const orders = "packages/examples/src/orders/main.ts"
-const services = ["Worker", "Database", "Consumer", "Producer", "Reporter"]
+const services = ["Worker", "Database", "PaymentGatewaySupervisor", "PaymentGateway", "Consumer", "Producer", "Reporter"]
 
 /** Asks for dumps until one shows every service running; returns that dump. */
 const dumpWhenRunning = async (child: Child): Promise<string> => {
@@ -26,8 +26,12 @@ const dumpWhenRunning = async (child: Child): Promise<string> => {
   throw new Error(`the services never all ran:\n${child.output()}`)
 }
 
-const stopped = (child: Child): Array<string> =>
-  child.lines.map((l) => /\[\^-*(\w+)\]: -Stopped!/.exec(l.text)?.[1]).filter((s) => s !== undefined)
+/** The services that logged "-Stopped!", in order (after the first line containing `after`). */
+const stopped = (child: Child, after?: string): Array<string> => {
+  const from = after === undefined ? 0 : child.lines.findIndex((l) => l.text.includes(after))
+  return child.lines.slice(Math.max(0, from)).map((l) => /\[\^-*(\w+)\]: -Stopped!/.exec(l.text)?.[1])
+    .filter((s) => s !== undefined)
+}
 
 describe("the orders example", () => {
   it("SIGUSR2 lists every service with its state; SIGTERM stops them in reverse dependency order, the pool last, exit 0", async () => {
@@ -35,18 +39,30 @@ describe("the orders example", () => {
     await child.waitFor(/pool open/)
     const dump = await dumpWhenRunning(child)
     expect(dump).toMatch(/^Worker #\d+ \[running\]/m)
-    for (const s of services.slice(1)) expect(dump).toMatch(new RegExp(`^ {2}${s} #\\d+ \\[running\\] uptime=`, "m"))
+    for (const s of services.slice(1)) {
+      const indent = s === "PaymentGateway" ? 4 : 2 // under its supervisor
+      expect(dump).toMatch(new RegExp(`^ {${indent}}${s} #\\d+ \\[running\\] uptime=`, "m"))
+    }
     expect(dump).toMatch(/^ {4}- future-\d+ #\d+: .*spans=poll$/m)
     expect(dump).toMatch(/^ {4}- nightly #\d+: /m)
     child.signal("SIGTERM")
     expect(await child.exited).toEqual({ code: 0, signal: null })
-    const order = stopped(child)
+    const order = stopped(child, "Signal received")
     expect(order.slice(0, 2).sort()).toEqual(["Producer", "Reporter"])
-    expect(order.slice(2)).toEqual(["Consumer", "Database"])
+    expect(order.slice(2)).toEqual(["Consumer", "PaymentGateway", "PaymentGatewaySupervisor", "Database"])
     const text = child.output()
     expect(text.indexOf("pool open")).toBeGreaterThan(-1)
     expect(text.indexOf("pool closed")).toBeGreaterThan(text.indexOf("[^-Consumer]: -Stopped!"))
     expect(text).toContain("Stopped after SIGTERM; exiting with code 0")
+  }, T)
+
+  it("the flaky payment gateway is restarted in place and the consumer keeps working through it", async () => {
+    const child = runScript(orders)
+    await child.waitFor(/PaymentGateway.*connected \(connection #2\)/)
+    await child.waitFor(/committed offset (1[1-9]|[2-9]\d)\b/) // orders past the 10th, charged after the restart
+    expect(child.output()).toMatch(/Restarting Worker\/PaymentGatewaySupervisor\/PaymentGateway/)
+    child.signal("SIGTERM")
+    expect(await child.exited).toEqual({ code: 0, signal: null })
   }, T)
 
   it("a crash injected in the consumer exits 1 naming the service's path, the pool still closed", async () => {
