@@ -938,6 +938,28 @@ export const launch: <ROut, E, RIn>(
 ) => Effect.Effect<never, E | ServiceError.ServiceError, RIn> = internalLaunch.makeLaunch(make as any)
 
 /**
+ * Makes the root a `Service.launch` hangs its services under, for code that needs the root
+ * before the launch (the Worker does, for its dump and health endpoints): pass it as
+ * `launch(layer, { root })`. It is `starting` while the layer is built and `running` once
+ * everything is up (so readiness follows the whole program); a crash meanwhile stops what
+ * was built in reverse start order. Any other service given as `root` starts once the layer
+ * is built.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Service } from "@effect-mode/core"
+ *
+ * class Ticker extends Service.Tag<Ticker>()("Ticker", {}) {}
+ * const main = Effect.flatMap(Service.launchRoot("Main"), (root) => Service.launch(Ticker.Default, { root }))
+ * ```
+ *
+ * @since 0.3.0
+ * @category constructors
+ */
+export const launchRoot: (label: string) => Effect.Effect<Service> = internalLaunch.makeLaunchRoot(make as any)
+
+/**
  * Every error of the lifecycle (`ServiceError.ServiceError`), for signatures.
  *
  * @example

@@ -275,4 +275,41 @@ describe("Service.Tag and Service.launch", () => {
       })
       yield* Effect.provide(program, Counter.Default)
     }))
+
+  it.effect("the root runs once the whole layer is built; a crash while it builds ends launch with Crashed, releasing what was built", () =>
+    Effect.gen(function*() {
+      const log: Array<string> = []
+      const gate = yield* Deferred.make<void>()
+      const handles: Record<string, Service.Service> = {}
+      class Fast extends Service.Tag<Fast>()("Fast", {
+        scoped: Effect.gen(function*() {
+          handles["Fast"] = yield* Service.Current
+          yield* Effect.addFinalizer(() => Effect.sync(() => log.push("release Fast")))
+          return {}
+        }),
+        tasks: [Service.task((self) => Effect.zipRight(self.sleep("1 second"), Effect.fail("fast broke")))]
+      }) {}
+      class Slow extends Service.Tag<Slow>()("Slow", {
+        dependencies: [Fast.Default],
+        scoped: Effect.gen(function*() {
+          handles["Slow"] = yield* Service.Current
+          yield* Effect.addFinalizer(() => Effect.sync(() => log.push("release Slow")))
+          yield* Deferred.await(gate) // still building
+          return {}
+        })
+      }) {}
+      const fiber = yield* Effect.fork(Service.launch(Slow.Default))
+      yield* TestClock.adjust("10 millis")
+      const root = yield* ServiceGraph.root(handles["Slow"]!)
+      expect(yield* root.state).toBe("starting") // not up yet: /readyz says not ready
+      expect(yield* handles["Fast"]!.state).toBe("running")
+      yield* TestClock.adjust("1 second") // Fast crashes while Slow is still starting
+      const exit = yield* Fiber.await(fiber)
+      const error = Exit.isFailure(exit) ? Option.getOrUndefined(Cause.failureOption(exit.cause)) : undefined
+      expect(error).toBeInstanceOf(ServiceError.Crashed)
+      expect((error as ServiceError.Crashed).path).toBe("App/Fast")
+      expect(log).toEqual(["release Slow", "release Fast"])
+      expect(yield* handles["Slow"]!.started).toBe(false)
+      expect(yield* handles["Fast"]!.started).toBe(false)
+    }))
 })

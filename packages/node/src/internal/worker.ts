@@ -149,7 +149,7 @@ const serviceBody = (make: Effect.Effect<Service.Service, unknown, Scope.Scope>,
  */
 const layerBody = (layer: Layer.Layer<unknown, unknown, never>, ctx: Ctx): Effect.Effect<number> =>
   Effect.gen(function*() {
-    const root = yield* Service.make("Worker", { mundaneLevel: "debug" })
+    const root = yield* Service.launchRoot("Worker")
     yield* ctx.roots.set([root])
     const launched = yield* Effect.fork(Service.launch(layer, { root }))
     yield* Effect.raceAll([

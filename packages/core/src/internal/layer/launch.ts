@@ -7,8 +7,10 @@
  *
  * @internal
  */
+import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
+import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
 import * as Scope from "effect/Scope"
 import type * as Service from "../../Service.js"
@@ -22,7 +24,7 @@ type Make = (label: string, options: Service.Options<never, never>) => Effect.Ef
 export interface LaunchOptions {
   /** The label of the root made by the launch. Default "App". */
   readonly label?: string
-  /** A service of your own to hang the layer's services under (started first, stopped last). */
+  /** A service of your own to hang the layer's services under (started once the layer is built, stopped last). */
   readonly root?: Service.Service
 }
 
@@ -34,30 +36,60 @@ const crashedError = (root: Service.Service): Effect.Effect<ServiceError.Crashed
     return new ServiceError.Crashed({ label, path: crash.origin, cause: crash.cause })
   })
 
+/** The roots made by `launchRoot`: their start ends when the launch's layer is built. */
+const gates = new WeakMap<Service.Service, Deferred.Deferred<void>>()
+
+/**
+ * A root for `Service.launch`: its start begins before the layer is built and ends (it is
+ * `running`) once the layer is built, so the tree reads "starting" while the program comes
+ * up, and a crash meanwhile stops what was built in reverse start order (a root's stop
+ * stops its children one by one, in reverse).
+ *
+ * @internal
+ */
+export const makeLaunchRoot = (make: Make) => (label: string): Effect.Effect<Service.Service> =>
+  Effect.flatMap(Deferred.make<void>(), (gate) =>
+    Effect.map(make(label, { mundaneLevel: "debug", onStarted: () => Deferred.await(gate) }), (root) => {
+      gates.set(root, gate)
+      return root
+    }))
+
 /** @internal */
-export const makeLaunch = (make: Make) =>
-<ROut, E, RIn>(
-  layer: Layer.Layer<ROut, E, RIn>,
-  options: LaunchOptions = {}
-): Effect.Effect<never, E | ServiceError.ServiceError, RIn> =>
-  Effect.scoped(Effect.gen(function*() {
-    const root = options.root ?? (yield* make(options.label ?? "App", { mundaneLevel: "debug" }))
-    // Finalizers run in reverse: the layer is released first, then the root stops.
-    yield* Effect.addFinalizer(() => root.stop)
-    yield* root.maybeStart
-    const scope = yield* Scope.make()
-    yield* Effect.addFinalizer((exit) => Scope.close(scope, exit))
-    const registry: Registry = { root, members: new Set() }
-    const built = yield* Effect.exit(Effect.locally(Layer.buildWithScope(layer, scope), currentRegistry, registry))
-    // Without a crash, runs until interrupted (or until some code stops the root).
-    if (Exit.isSuccess(built)) yield* root.waitUntilStopped
-    const crashed = yield* crashedError(root)
-    if (crashed !== undefined) {
-      // A crash stops the tree in the background, in reverse start order: wait for that
-      // stop before the layer's other resources are released.
-      yield* root.stop
-      return yield* Effect.fail(crashed)
-    }
-    if (Exit.isFailure(built)) return yield* Effect.failCause(built.cause)
-    return yield* Effect.interrupt
-  }))
+export const makeLaunch = (make: Make) => {
+  const launchRoot = makeLaunchRoot(make)
+  return <ROut, E, RIn>(
+    layer: Layer.Layer<ROut, E, RIn>,
+    options: LaunchOptions = {}
+  ): Effect.Effect<never, E | ServiceError.ServiceError, RIn> =>
+    Effect.scoped(Effect.gen(function*() {
+      const root = options.root ?? (yield* launchRoot(options.label ?? "App"))
+      // Finalizers run in reverse: the layer is released first, then the root stops.
+      yield* Effect.addFinalizer(() => root.stop)
+      const gate = gates.get(root)
+      // A launch root starts now and is running once the layer is built; another root
+      // starts once the layer is built.
+      const starting = gate === undefined ? undefined : yield* Effect.forkScoped(Effect.either(root.maybeStart))
+      const scope = yield* Scope.make()
+      yield* Effect.addFinalizer((exit) => Scope.close(scope, exit))
+      const registry: Registry = { root, members: new Set() }
+      const built = yield* Effect.exit(Effect.locally(Layer.buildWithScope(layer, scope), currentRegistry, registry))
+      if (Exit.isSuccess(built) && !(yield* root.crashed)) {
+        if (gate !== undefined) yield* Deferred.succeed(gate, undefined)
+        const started = starting === undefined ? yield* Effect.either(root.maybeStart) : yield* Fiber.join(starting)
+        if (started._tag === "Left") return yield* Effect.fail(started.left)
+        // Without a crash, runs until interrupted (or until some code stops the root).
+        yield* root.waitUntilStopped
+      }
+      const crashed = yield* crashedError(root)
+      if (crashed !== undefined) {
+        // A crash stops the tree in the background, in reverse start order: wait for that
+        // stop (each stop joins the one in flight) before the layer's other resources are
+        // released.
+        yield* root.stop
+        yield* Effect.forEach(Array.from(registry.members).reverse(), (member) => member.stop, { discard: true })
+        return yield* Effect.fail(crashed)
+      }
+      if (Exit.isFailure(built)) return yield* Effect.failCause(built.cause)
+      return yield* Effect.interrupt
+    }))
+}
