@@ -312,4 +312,30 @@ describe("Service.Tag and Service.launch", () => {
       expect(yield* handles["Slow"]!.started).toBe(false)
       expect(yield* handles["Fast"]!.started).toBe(false)
     }))
+
+  it.effect("mode-style trees and layer services mix both ways: children added from scoped, layer services under a root of one's own", () =>
+    Effect.gen(function*() {
+      const ready = yield* Deferred.make<void>()
+      let parent: Service.Service | undefined
+      class Parent extends Service.Tag<Parent>()("Parent", {
+        scoped: Effect.gen(function*() {
+          parent = yield* Service.Current
+          yield* parent.addDependency(yield* Service.make("Child", { onStarted: () => Deferred.succeed(ready, undefined) }))
+          return {}
+        })
+      }) {}
+      const root = yield* Service.make("Legacy")
+      yield* root.addDependency(yield* Service.make("Sidecar"))
+      const fiber = yield* Effect.fork(Service.launch(Parent.Default, { root }))
+      yield* Deferred.await(ready)
+      yield* untilRunning(root)
+      const snap = yield* ServiceGraph.snapshot(root)
+      const paths = (s: ServiceGraph.Snapshot): Array<string> => [s.path, ...s.children.flatMap(paths)]
+      expect(paths(snap)).toEqual(["Legacy", "Legacy/Sidecar", "Legacy/Parent", "Legacy/Parent/Child"])
+      expect(snap.children.every((c) => c.state === "running")).toBe(true)
+      yield* Fiber.interrupt(fiber)
+      expect(yield* root.state).toBe("shutdown")
+      expect((yield* ServiceGraph.walk(root)).length).toBe(4)
+      for (const s of yield* ServiceGraph.walk(root)) expect(yield* s.state).toBe("shutdown")
+    }))
 })
