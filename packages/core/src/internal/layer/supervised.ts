@@ -17,7 +17,7 @@ import type * as Service from "../../Service.js"
 import * as ServiceError from "../../ServiceError.js"
 import * as Supervisor from "../../Supervisor.js"
 import { decodeDuration } from "../duration.js"
-import { currentRegistry, dependenciesOf, type Registry } from "./registry.js"
+import { currentRegistry, dependenciesOf, outsideRegistry, type Registry } from "./registry.js"
 
 /** What `supervise` accepts (typed in Service.ts). */
 export interface SuperviseOptions extends Omit<Supervisor.Options, "replacement"> {
@@ -126,7 +126,8 @@ export const restForOne = (handle: Service.Service): Effect.Effect<void, never, 
       }
       return Effect.void
     }
-    return Effect.asVoid(Effect.forkScoped(Stream.runForEach(handle.stateChanges, onState)))
+    // The restarts run services' code: with no launch registry visible (see registry.ts).
+    return Effect.asVoid(Effect.forkScoped(outsideRegistry(Stream.runForEach(handle.stateChanges, onState))))
   })
 
 /** A group of `Service.Tag` services supervised together (`Service.supervisorGroup`). */
