@@ -436,6 +436,15 @@ describe("waits outside Effect's scheduler", () => {
       expect(states).toEqual(["shutdown"])
     }))
 
+  it.effect("a nested run keeps its own clock; the outer one waits for it and does not call itself stalled", () =>
+    virtualTime(Effect.gen(function*() {
+      const inner = yield* virtualTime(Effect.zipRight(Effect.sleep("1 hour"), Clock.currentTimeMillis), { autoAdvance: true })
+      expect(inner).toBe(3_600_000)
+      expect(yield* Clock.currentTimeMillis).toBe(0)
+      const stalled = yield* Effect.flip(virtualTime(Effect.promise(() => new Promise<void>(() => {}))))
+      expect(stalled._tag).toBe("VirtualTimeStalled")
+    })))
+
   it.plain("bad options are named when declared", () => {
     expect(() => virtualTime(Effect.void, { idleRounds: 0 })).toThrow(/idleRounds must be a positive integer, got 0/)
     expect(() => virtualTime(Effect.void, { onStall: "ignore" as never })).toThrow(/onStall must be "fail" or "warn", got "ignore"/)

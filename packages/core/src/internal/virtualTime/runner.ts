@@ -6,6 +6,7 @@
 import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
+import * as FiberRef from "effect/FiberRef"
 import * as TestClock from "effect/TestClock"
 import type { VirtualTimeStalled } from "./stalled.js"
 import { type Settings, World } from "./world.js"
@@ -32,9 +33,9 @@ const settingsOf = (options: Options): Settings => {
 }
 
 const run = <A, E, R>(self: Effect.Effect<A, E, R>, settings: Settings): Effect.Effect<A, E | VirtualTimeStalled, R> =>
-  Effect.flatMap(Clock.currentTimeMillis, (start) =>
+  Effect.flatMap(Effect.zip(Clock.currentTimeMillis, FiberRef.get(FiberRef.currentScheduler)), ([start, outer]) =>
     Effect.uninterruptibleMask((restore) => {
-      const world = new World<A, E>(start, settings)
+      const world = new World<A, E>(start, settings, outer)
       const inWorld = restore(self).pipe(
         Effect.mapInputContext((context: Context.Context<R>) =>
           Context.add(context, TestClock.TestClock, world.clock) as Context.Context<R>

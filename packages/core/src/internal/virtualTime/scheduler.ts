@@ -27,6 +27,9 @@ export class VirtualScheduler implements Scheduler.Scheduler {
   /** Tasks run so far: the world's progress counter (it changes whenever any fiber of the world runs). */
   ticks = 0
 
+  /** Worlds running inside this one (a nested `virtualTime`): while one runs, it watches for stalls, not this one. */
+  nested = 0
+
   constructor(private readonly onIdle: () => void) {}
 
   shouldYield(fiber: Parameters<Scheduler.Scheduler["shouldYield"]>[0]): number | false {

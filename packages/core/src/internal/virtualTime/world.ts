@@ -7,6 +7,7 @@ import * as Effect from "effect/Effect"
 import type * as Exit from "effect/Exit"
 import type * as Fiber from "effect/Fiber"
 import type * as FiberId from "effect/FiberId"
+import type * as Scheduler from "effect/Scheduler"
 import { VirtualClock } from "./clock.js"
 import { nextTurn, VirtualScheduler } from "./scheduler.js"
 import { VirtualTimeStalled } from "./stalled.js"
@@ -25,7 +26,7 @@ type Event<A, E> =
 
 /** @internal */
 export class World<A, E> {
-  readonly scheduler = new VirtualScheduler(() => this.onIdle())
+  readonly scheduler: VirtualScheduler
   readonly clock: VirtualClock
   private main: Fiber.RuntimeFiber<A, E> | undefined
   private done = false
@@ -35,9 +36,17 @@ export class World<A, E> {
   /** The progress count an idle watch is running for (one watch per idle period). */
   private watchingAt = -1
   private events: Array<Event<A, E>> = []
+  /** A Done or Stalled event was emitted. */
+  private ended = false
   private listener: ((event: Event<A, E>) => void) | undefined
 
-  constructor(start: number, private readonly settings: Settings) {
+  /** The world this one runs inside, if any. */
+  private readonly outer: VirtualScheduler | undefined
+
+  constructor(start: number, private readonly settings: Settings, outer: Scheduler.Scheduler) {
+    this.scheduler = new VirtualScheduler(() => this.onIdle())
+    this.outer = outer instanceof VirtualScheduler ? outer : undefined
+    if (this.outer !== undefined) this.outer.nested++
     this.clock = new VirtualClock(start, () => this.scheduler.kick())
   }
 
@@ -84,6 +93,10 @@ export class World<A, E> {
   })
 
   private emit(event: Event<A, E>): void {
+    if (event._tag !== "Warn" && !this.ended) {
+      this.ended = true
+      if (this.outer !== undefined) this.outer.nested--
+    }
     const listener = this.listener
     if (listener === undefined) {
       this.events.push(event)
@@ -112,6 +125,8 @@ export class World<A, E> {
     let rounds = 0
     const turn = (): void => {
       if (this.done || this.scheduler.busy || this.scheduler.ticks !== ticks) return
+      // a nested run is what waits: it detects its own stall, and its end wakes this world
+      if (this.scheduler.nested > 0) return
       if (++rounds < this.settings.idleRounds) return nextTurn(turn)
       this.stalled()
     }
