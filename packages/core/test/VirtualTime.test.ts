@@ -61,6 +61,17 @@ describe("a drop-in for the TestClock", () => {
       expect(yield* TestClock.currentTimeMillis).toBe(5000)
     }))
 
+  it.effect("a fiber forked before the run keeps the outer TestClock; joining it inside is a stall that says so", () =>
+    Effect.gen(function*() {
+      const before = yield* Effect.fork(Effect.zipRight(Effect.sleep("1 second"), Clock.currentTimeMillis))
+      yield* virtualTime(TestClock.adjust("1 hour"))
+      expect(before.unsafePoll()).toBeNull()
+      const error = yield* Effect.flip(virtualTime(Fiber.join(before)))
+      expect(error.message).toContain("a fiber forked before virtualTime")
+      yield* TestClock.adjust("1 second")
+      expect(yield* Fiber.join(before)).toBe(1000)
+    }))
+
   it.effect("setTime, save, adjustWith, Effect.timeout, Schedule and Cron", () =>
     virtualTime(Effect.gen(function*() {
       yield* TestClock.setTime(Date.parse("2024-01-01T00:00:00Z"))
