@@ -144,7 +144,7 @@ export type VirtualTimeStalled = stalled.VirtualTimeStalled
  * @example
  * ```ts
  * import { it } from "@effect/vitest"
- * import { Effect, Fiber, TestClock } from "effect"
+ * import { Effect, TestClock } from "effect"
  * import { Service, Testing } from "@effect-mode/core"
  *
  * it.effect("a 1 s timer over ten minutes", () =>
