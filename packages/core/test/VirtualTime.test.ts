@@ -61,6 +61,18 @@ describe("a drop-in for the TestClock", () => {
       expect(yield* TestClock.currentTimeMillis).toBe(5000)
     }))
 
+  it.effect("interrupted sleeps are dropped: a thousand timeouts that did not fire leave one pending sleep", () =>
+    virtualTime(Effect.gen(function*() {
+      const woke = yield* Effect.fork(Effect.zipRight(Effect.sleep("30 minutes"), Clock.currentTimeMillis))
+      for (let i = 0; i < 1000; i++) {
+        expect(yield* Effect.timeoutOption(Effect.as(Effect.sleep(Duration.millis(i)), i), Duration.minutes(1 + (i % 50)))).toEqual(Option.some(i))
+      }
+      const now = yield* Clock.currentTimeMillis
+      expect(Chunk.toArray(yield* TestClock.sleeps())).toEqual([1_800_000])
+      yield* TestClock.adjust(1_800_000 - now)
+      expect(yield* Fiber.join(woke)).toBe(1_800_000)
+    }), { autoAdvance: true }))
+
   it.effect("a fiber forked before the run keeps the outer TestClock; joining it inside is a stall that says so", () =>
     Effect.gen(function*() {
       const before = yield* Effect.fork(Effect.zipRight(Effect.sleep("1 second"), Clock.currentTimeMillis))
