@@ -419,6 +419,13 @@ describe("waits outside Effect's scheduler", () => {
       }), Effect.sleep("1 second")))
       yield* TestClock.adjust("1 second")
       expect(slept.unsafePoll()?._tag).toBe("Success")
+      // a long chain of promise steps (no I/O): once a promise has woken a fiber, idleness also
+      // waits for the event loop to have drained every microtask
+      const chained = yield* Effect.fork(Effect.zipRight(Effect.promise(async () => {
+        for (let i = 0; i < 50; i++) await Promise.resolve()
+      }), Effect.sleep("1 second")))
+      yield* TestClock.adjust("1 second")
+      expect(chained.unsafePoll()?._tag).toBe("Success")
     })))
 
   it.effect("onStall: \"warn\" logs what to do and keeps waiting", () =>

@@ -1,7 +1,9 @@
 /**
  * The scheduler of a virtual-time world: an Effect `Scheduler` that runs every task of the
  * world's fibers from one queue on microtasks and says when that queue has stayed empty
- * (quiescence), so the clock knows when it may move time. It never waits on real time.
+ * (quiescence), so the clock knows when it may move time. It never waits on real time; once
+ * something outside the world (a promise) has woken one of its fibers, idleness also waits for
+ * one turn of the event loop, so that promise chains of any length settle first.
  */
 import * as Scheduler from "effect/Scheduler"
 
@@ -27,6 +29,15 @@ export class VirtualScheduler implements Scheduler.Scheduler {
   /** Tasks run so far: the world's progress counter (it changes whenever any fiber of the world runs). */
   ticks = 0
 
+  /** Set once the world's first fiber is forked: tasks scheduled from then on are watched. */
+  armed = false
+  /**
+   * A task arrived from outside the world's own drains and idle steps (a promise callback, a
+   * timer, another scheduler's fiber): from then on, idleness waits one event-loop turn too.
+   */
+  private external = false
+  private inIdle = false
+
   /** Worlds running inside this one (a nested `virtualTime`): while one runs, it watches for stalls, not this one. */
   nested = 0
 
@@ -37,6 +48,7 @@ export class VirtualScheduler implements Scheduler.Scheduler {
   }
 
   scheduleTask(task: Scheduler.Task, priority: number): void {
+    if (!this.draining && !this.inIdle && this.armed) this.external = true
     this.tasks.scheduleTask(task, priority)
     if (!this.draining) {
       this.draining = true
@@ -84,13 +96,28 @@ export class VirtualScheduler implements Scheduler.Scheduler {
     }
   }
 
-  /** Calls `onIdle` once the queue has stayed empty for `settleHops` microtasks. */
+  /**
+   * Calls `onIdle` once the queue has stayed empty for `settleHops` microtasks and, after an
+   * outside wake-up, one more turn of the event loop (a macrotask, which runs only once every
+   * pending microtask has run: no timer, no real-time wait).
+   */
   private settle(): void {
     const generation = ++this.generation
+    const still = () => !this.draining && this.generation === generation
+    const idle = (): void => {
+      if (!still()) return
+      this.inIdle = true
+      try {
+        this.onIdle()
+      } finally {
+        this.inIdle = false
+      }
+    }
     const hop = (left: number): void => {
-      if (this.draining || this.generation !== generation) return
-      if (left === 0) this.onIdle()
-      else queueMicrotask(() => hop(left - 1))
+      if (!still()) return
+      if (left > 0) queueMicrotask(() => hop(left - 1))
+      else if (this.external) nextTurn(idle)
+      else idle()
     }
     hop(settleHops)
   }
