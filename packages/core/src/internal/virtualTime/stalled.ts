@@ -31,7 +31,8 @@ export class VirtualTimeStalled extends Data.TaggedError("VirtualTimeStalled")<{
         "or run with Testing.virtualTime(effect, { autoAdvance: true }). Otherwise " + outside +
         ": replace it with an Effect fake or move it out of virtualTime."
     }
-    return `${at} and no sleep is pending, so ${outside}. Replace that call with an Effect fake, ` +
+    const sleeps = this.pendingSleeps.length === 0 ? "no sleep is pending" : "no pending sleep ever comes due"
+    return `${at} and ${sleeps}, so ${outside}. Replace that call with an Effect fake, ` +
       "move it out of virtualTime, or pass { onStall: \"warn\" } to keep waiting for it."
   }
 }
