@@ -1,10 +1,27 @@
+/**
+ * The health and debug endpoints on `node:http`. The request callback only queues the
+ * request; a dispatcher fiber forks one fiber per request into a `FiberSet` of the
+ * worker's scope, so requests are answered concurrently: the cheap ones (`/livez`, the
+ * index, errors) at once, the heavy ones (tree snapshots, checks, the dump) at most
+ * `heavyConcurrency` at a time with at most `heavyWaiting` waiting (more get 503 at once).
+ * Concurrent `/readyz` and `/healthz` share one evaluation of the tree and its checks.
+ * Every request gets an answer: 400 for a path that cannot be parsed, 500 for a failure.
+ */
+import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
+import * as FiberId from "effect/FiberId"
+import * as FiberSet from "effect/FiberSet"
 import * as Queue from "effect/Queue"
 import type * as Scope from "effect/Scope"
-import { ServiceGraph } from "@effect-mode/core"
+import { type HealthCheck, ServiceGraph } from "@effect-mode/core"
 import * as http from "node:http"
 import type { AddressInfo } from "node:net"
+import type { ResolvedHealth } from "./options.js"
 import type { Roots } from "./roots.js"
+
+/** Heavy requests served at once, and heavy requests allowed to wait for a turn. */
+export const heavyConcurrency = 4
+export const heavyWaiting = 64
 
 interface Exchange {
   readonly req: http.IncomingMessage
@@ -15,104 +32,201 @@ interface Reply {
   readonly status: number
   readonly type: "text/plain; charset=utf-8" | "application/json"
   readonly body: string
+  readonly headers?: Record<string, string>
 }
 
 const text = (status: number, body: string): Reply => ({ status, type: "text/plain; charset=utf-8", body: `${body}\n` })
-const json = (status: number, value: unknown): Reply => ({
-  status,
-  type: "application/json",
-  body: `${JSON.stringify(value, null, 2)}\n`
-})
+const json = (status: number, body: string): Reply => ({ status, type: "application/json", body: `${body}\n` })
 
-const endpoints = [
-  "/livez      200 while the process answers",
-  "/readyz     200 when every root service is running and no stop has begun, else 503",
-  "/healthz    /readyz with the service tree as JSON",
-  "/debug/snapshot  ServiceGraph.snapshot of every root (JSON)",
-  "/debug/dump      the task dump (as on the dump signal)",
-  "/debug/mermaid   ServiceGraph.toMermaid",
-  "/debug/dot       ServiceGraph.toDot"
-]
-
-/** Not ready: the roots that are not running (or "stopping" once a stop has begun). */
-const notReady = (snapshots: ReadonlyArray<ServiceGraph.Snapshot>, stopping: boolean): Array<string> => {
-  if (snapshots.length === 0) return ["no service yet"]
-  const out = snapshots.filter((r) => r.state !== "running").map((r) => `${r.path} (${r.state})`)
-  if (stopping) out.push("worker stopping")
-  return out
+/** What a route reads. */
+export interface HealthContext {
+  readonly roots: Roots
+  readonly config: ResolvedHealth
+  /** True once the worker's stop has begun. */
+  readonly stopping: () => boolean
+  /** The tree's readiness and checks, one evaluation shared by concurrent requests. */
+  readonly status: Effect.Effect<Status>
 }
 
-const route = (roots: Roots, stopping: () => boolean, path: string): Effect.Effect<Reply> => {
-  switch (path) {
-    case "/livez":
-      return Effect.succeed(text(200, "ok"))
-    case "/readyz":
-      return Effect.map(roots.snapshots, (services) => {
-        const reasons = notReady(services, stopping())
+/** One evaluation of the tree: snapshots, readiness reasons, check results. */
+export interface Status {
+  readonly services: ReadonlyArray<ServiceGraph.Snapshot>
+  readonly reasons: ReadonlyArray<string>
+  readonly checks: ReadonlyArray<HealthCheck.Result>
+}
+
+interface Route {
+  readonly describe: string
+  /** Heavy: bounded by `heavyConcurrency`. */
+  readonly heavy: boolean
+  readonly reply: (ctx: HealthContext) => Effect.Effect<Reply>
+}
+
+const reasonsNow = (ctx: HealthContext, status: Status): Array<string> =>
+  ctx.stopping() ? [...status.reasons, "worker stopping"] : [...status.reasons]
+
+/** The routes, by path: one line each. */
+const routes: Record<string, Route> = {
+  "/livez": { describe: "200 while the process answers", heavy: false, reply: () => Effect.succeed(text(200, "ok")) },
+  "/readyz": {
+    describe: "200 when every service is running, no check fails and no stop has begun, else 503",
+    heavy: true,
+    reply: (ctx) =>
+      Effect.map(ctx.status, (status) => {
+        const reasons = reasonsNow(ctx, status)
         return reasons.length === 0 ? text(200, "ready") : text(503, `not ready: ${reasons.join(", ")}`)
       })
-    case "/healthz":
-      return Effect.map(roots.snapshots, (services) => {
-        const reasons = notReady(services, stopping())
-        return json(reasons.length === 0 ? 200 : 503, {
-          status: reasons.length === 0 ? "ready" : "not ready",
-          reasons,
-          pid: process.pid,
-          services
-        })
+  },
+  "/healthz": {
+    describe: "/readyz with the reasons, the check results and the service tree (JSON)",
+    heavy: true,
+    reply: (ctx) =>
+      Effect.map(ctx.status, (status) => {
+        const reasons = reasonsNow(ctx, status)
+        return json(
+          reasons.length === 0 ? 200 : 503,
+          JSON.stringify({
+            status: reasons.length === 0 ? "ready" : "not ready",
+            reasons,
+            readiness: ctx.config.readinessName,
+            pid: process.pid,
+            checks: status.checks,
+            services: status.services
+          })
+        )
       })
-    case "/debug/snapshot":
-      return Effect.map(roots.snapshots, (s) => json(200, s))
-    case "/debug/dump":
-      return Effect.map(roots.dump, (d) => text(200, d))
-    case "/debug/mermaid":
-      return Effect.map(Effect.forEach(roots.all, ServiceGraph.toMermaid), (s) => text(200, s.join("\n")))
-    case "/debug/dot":
-      return Effect.map(Effect.forEach(roots.all, ServiceGraph.toDot), (s) => text(200, s.join("\n")))
-    case "/":
-    case "/debug":
-      return Effect.succeed(text(200, endpoints.join("\n")))
-    default:
-      return Effect.succeed(text(404, `not found: ${path}\n${endpoints.join("\n")}`))
+  },
+  "/debug/snapshot": {
+    describe: "ServiceGraph.snapshot of every root (JSON)",
+    heavy: true,
+    reply: (ctx) => Effect.map(ctx.roots.snapshots, (s) => json(200, JSON.stringify(s)))
+  },
+  "/debug/dump": {
+    describe: "the task dump (as on the dump signal)",
+    heavy: true,
+    reply: (ctx) => Effect.map(ctx.roots.dump, (d) => text(200, d))
+  },
+  "/debug/mermaid": {
+    describe: "ServiceGraph.toMermaid",
+    heavy: true,
+    reply: (ctx) => Effect.map(Effect.forEach(ctx.roots.all, ServiceGraph.toMermaid), (s) => text(200, s.join("\n")))
+  },
+  "/debug/dot": {
+    describe: "ServiceGraph.toDot",
+    heavy: true,
+    reply: (ctx) => Effect.map(Effect.forEach(ctx.roots.all, ServiceGraph.toDot), (s) => text(200, s.join("\n")))
   }
 }
 
-const answer = (roots: Roots, stopping: () => boolean, { req, res }: Exchange): Effect.Effect<void> => {
-  if (req.method !== "GET" && req.method !== "HEAD") {
-    return Effect.sync(() => res.writeHead(405, { allow: "GET, HEAD" }).end())
+const index = (): string =>
+  Object.entries(routes).map(([path, r]) => `${path.padEnd(16)} ${r.describe}`).join("\n")
+
+const indexRoute: Route = { describe: "this list", heavy: false, reply: () => Effect.succeed(text(200, index())) }
+
+/** The path of a request, or undefined when it cannot be parsed (`//`, garbage). */
+export const pathOf = (url: string | undefined): string | undefined => {
+  try {
+    const path = new URL(url ?? "/", "http://worker").pathname
+    return path.replace(/\/+$/, "") || "/"
+  } catch {
+    return undefined
   }
-  const path = new URL(req.url ?? "/", "http://worker").pathname.replace(/\/+$/, "") || "/"
-  return Effect.flatMap(route(roots, stopping, path), (reply) =>
-    Effect.sync(() => {
-      res.writeHead(reply.status, { "content-type": reply.type, "cache-control": "no-store" })
-      res.end(req.method === "HEAD" ? undefined : reply.body)
-    })).pipe(
-      Effect.catchAllCause((cause) =>
-        Effect.zipRight(
-          Effect.logWarning(`[Worker] Health endpoint ${path} failed`, cause),
-          Effect.sync(() => {
-            if (!res.headersSent) res.writeHead(500)
-            res.end()
-          })
-        )
-      ),
-      Effect.catchAllDefect(() => Effect.void)
-    )
 }
 
 /**
- * The health and debug endpoints on `node:http`: the request callback only queues the
- * request; a fiber of the worker's scope answers it. Closing the scope closes the server
- * and every open connection. Succeeds with the bound port (useful with port 0).
+ * One evaluation at a time: callers that arrive while one is running wait for it and get
+ * its result instead of starting their own.
+ */
+export const singleFlight = <A>(effect: Effect.Effect<A>): Effect.Effect<A> => {
+  let current: Deferred.Deferred<A> | undefined
+  return Effect.uninterruptibleMask((restore) =>
+    Effect.suspend(() => {
+      if (current !== undefined) return restore(Deferred.await(current))
+      const flight = Deferred.unsafeMake<A>(FiberId.none)
+      current = flight
+      return Effect.flatMap(Effect.exit(restore(effect)), (exit) => {
+        current = undefined
+        Deferred.unsafeDone(flight, exit)
+        return exit
+      })
+    })
+  )
+}
+
+/** The readiness and checks of every tree, read through `ServiceGraph` and `HealthCheck`. */
+const evaluate = (roots: Roots, config: ResolvedHealth): Effect.Effect<Status> =>
+  Effect.map(Effect.all([roots.snapshots, roots.checks], { concurrency: 2 }), ([services, checks]): Status => {
+    const reasons = services.length === 0 ? ["no service yet"] : [...config.readiness(services)]
+    for (const c of checks) {
+      if (c.critical && c.status !== "ok") reasons.push(`check ${c.path} ${c.name} ${c.status}: ${c.error ?? ""}`.trim())
+    }
+    return { services, reasons, checks }
+  })
+
+const write = (ex: Exchange, reply: Reply): Effect.Effect<void> =>
+  Effect.sync(() => {
+    if (ex.res.headersSent || ex.res.destroyed) return
+    ex.res.writeHead(reply.status, { "content-type": reply.type, "cache-control": "no-store", ...reply.headers })
+    ex.res.end(ex.req.method === "HEAD" ? undefined : reply.body)
+  })
+
+/** Counts the heavy requests admitted (served or waiting) to refuse more than the bound. */
+class Admission {
+  admitted = 0
+  constructor(readonly semaphore: Effect.Semaphore) {}
+  run(reply: Effect.Effect<Reply>): Effect.Effect<Reply> {
+    return Effect.suspend(() => {
+      if (this.admitted >= heavyConcurrency + heavyWaiting) {
+        return Effect.succeed({ ...text(503, "busy: too many requests in flight; retry"), headers: { "retry-after": "1" } })
+      }
+      this.admitted++
+      return Effect.ensuring(
+        this.semaphore.withPermits(1)(reply),
+        Effect.sync(() => {
+          this.admitted--
+        })
+      )
+    })
+  }
+}
+
+const answer = (ctx: HealthContext, admission: Admission, ex: Exchange): Effect.Effect<void> => {
+  const { req } = ex
+  if (req.method !== "GET" && req.method !== "HEAD") {
+    return write(ex, { ...text(405, "method not allowed: GET or HEAD"), headers: { allow: "GET, HEAD" } })
+  }
+  const path = pathOf(req.url)
+  if (path === undefined) return write(ex, text(400, `bad request: cannot parse the path ${JSON.stringify(req.url)}`))
+  const route = path === "/" || path === "/debug" ? indexRoute : routes[path]
+  if (route === undefined) return write(ex, text(404, `not found: ${path}\n${index()}`))
+  const reply = route.heavy ? admission.run(route.reply(ctx)) : route.reply(ctx)
+  return Effect.flatMap(reply, (r) => write(ex, r)).pipe(
+    Effect.catchAllCause((cause) =>
+      Effect.zipRight(
+        Effect.logWarning(`[Worker] Health endpoint ${path} failed`, cause),
+        write(ex, text(500, "internal error"))
+      )
+    )
+  )
+}
+
+/**
+ * Serves the endpoints until the scope closes (which closes the server and every open
+ * connection, and interrupts the requests in flight). Succeeds with the bound port
+ * (useful with port 0).
  */
 export const serve = (
   roots: Roots,
-  config: { readonly port: number; readonly host: string | undefined },
+  config: ResolvedHealth,
   stopping: () => boolean
 ): Effect.Effect<number, Error, Scope.Scope> =>
   Effect.gen(function*() {
     const queue = yield* Queue.unbounded<Exchange>()
+    const requests = yield* FiberSet.make<void>()
+    const admission = new Admission(yield* Effect.makeSemaphore(heavyConcurrency))
+    const ctx: HealthContext = { roots, config, stopping, status: singleFlight(evaluate(roots, config)) }
     const server = http.createServer((req, res) => {
+      res.on("error", () => {})
       queue.unsafeOffer({ req, res })
     })
     const port = yield* Effect.acquireRelease(
@@ -130,6 +244,9 @@ export const serve = (
           server.close()
         })
     )
-    yield* Effect.forkScoped(Effect.forever(Effect.flatMap(Queue.take(queue), (ex) => answer(roots, stopping, ex))))
+    yield* Effect.forkScoped(
+      Effect.forever(Effect.flatMap(Queue.take(queue), (ex) => FiberSet.run(requests, answer(ctx, admission, ex))))
+    )
     return port
   })
+
