@@ -55,8 +55,9 @@ export interface Options {
   /**
    * Deadline of the whole graceful stop, from the first signal (or from the moment the
    * tree stopped or crashed by itself). Past it, the services still stopping are named,
-   * the dump is printed, what is left is interrupted and the process exits with code 124.
-   * Default "25 seconds" (under Kubernetes' default grace period of 30 seconds).
+   * the dump is printed, what is left is interrupted and given `shutdownGrace`, and the
+   * process exits with code 124. Above zero. Default "25 seconds" (with the grace, under
+   * Kubernetes' default grace period of 30 seconds).
    */
   readonly shutdownTimeout?: Duration.DurationInput
   /**
@@ -206,14 +207,18 @@ const run = (root: Root<unknown>, options: Options | undefined): void => {
  *   crashes, stops it (children in reverse). `runMain(layer)`: builds the layer (which
  *   starts its services), waits until a service of its output stops or crashes, then
  *   releases the layer (which stops them in reverse order).
- * - The first SIGINT, SIGTERM or SIGHUP starts a graceful stop; a second one exits at once
- *   with 128 + its number (unless `forceExitOnSecondSignal: false`). The whole stop is
- *   bounded by `shutdownTimeout`.
+ * - The first SIGINT, SIGTERM or SIGHUP starts a graceful stop (interrupting the root
+ *   effect or the layer's build if it is still running); a second one exits at once with
+ *   128 + its number (unless `forceExitOnSecondSignal: false`). The whole stop is bounded
+ *   by `shutdownTimeout`; then what is left gets `shutdownGrace`, and what did not finish
+ *   is named.
  * - Exit code 0 after a graceful stop, 1 after a crash or a failed start (the cause is
  *   logged with the path of the service it came from), 124 after the shutdown deadline.
  *   After a stop that no signal asked for and no failure, the process is left to exit by
  *   itself (like `NodeRuntime.runMain`).
  * - `dumpSignal` (SIGUSR2) prints `Service.humanTracebacks` of the root to stderr.
+ * - `health` serves `/livez`, `/readyz` (every service, or the policy in `readiness`, and
+ *   the critical `HealthCheck`s of the core), `/healthz` and `/debug/*`, concurrently.
  * - Logging: Effect's default logger (only that one) is replaced by a console logger in
  *   `logFormat`, which also steps aside in any fiber where another logger is installed.
  *

@@ -6,6 +6,7 @@
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
+import * as Fiber from "effect/Fiber"
 import * as Scope from "effect/Scope"
 import type { Roots } from "./roots.js"
 import type { Signals, StopSignal } from "./signals.js"
@@ -46,3 +47,24 @@ export const release = (ctx: Ctx, byBody: boolean): Effect.Effect<void> =>
   })
 
 export const stopRequested = (ctx: Ctx): Effect.Effect<StopSignal> => Deferred.await(ctx.signals.stopRequested)
+
+/**
+ * Acquires the root (makes the root service, or builds the root layer) in a new scope of
+ * the root's resources, on a fiber of its own so that a stop signal interrupts it; joined,
+ * so that the fiber refs it sets (a logger, a log level) carry over to the caller.
+ */
+export const acquireRoot = <A>(
+  ctx: Ctx,
+  activity: string,
+  acquire: (scope: Scope.Scope) => Effect.Effect<A, unknown>
+): Effect.Effect<Exit.Exit<A, unknown>> =>
+  Effect.gen(function*() {
+    const scope = yield* Scope.make()
+    ctx.rootScope = scope
+    ctx.activity = activity
+    const acquiring = yield* Effect.fork(acquire(scope))
+    const interrupter = yield* Effect.fork(Effect.zipRight(stopRequested(ctx), Fiber.interrupt(acquiring)))
+    const exit = yield* Effect.exit(Fiber.join(acquiring))
+    yield* Fiber.interrupt(interrupter)
+    return exit
+  })

@@ -17,7 +17,7 @@ import { detector, SliceMonitor } from "./blocking.js"
 import { serve } from "./health.js"
 import { withLogging } from "./logging.js"
 import type { Resolved } from "./options.js"
-import { beginStop, type Ctx, release, stopRequested } from "./context.js"
+import { acquireRoot, beginStop, type Ctx, release, stopRequested } from "./context.js"
 import { watchdog } from "./deadline.js"
 import { Roots, servicesOf } from "./roots.js"
 import { Signals } from "./signals.js"
@@ -117,15 +117,8 @@ const outcome = (ctx: Ctx, failure: Cause.Cause<unknown> | undefined, what: stri
 /** `runMain(effect)`: make the root, start it, wait until it stops or a signal, stop it. */
 const serviceBody = (make: Effect.Effect<Service.Service, unknown, Scope.Scope>, ctx: Ctx): Effect.Effect<number> =>
   Effect.gen(function*() {
-    const scope = yield* Scope.make()
-    ctx.rootScope = scope
-    ctx.activity = "the root effect, still making the root service"
-    // Made on a fiber of its own so that a signal can interrupt it; joined, so that the
-    // fiber refs the effect sets carry over to this fiber.
-    const making = yield* Effect.fork(Scope.extend(make, scope))
-    const interrupter = yield* Effect.fork(Effect.zipRight(stopRequested(ctx), Fiber.interrupt(making)))
-    const made = yield* Effect.exit(Fiber.join(making))
-    yield* Fiber.interrupt(interrupter)
+    // A signal meanwhile interrupts the make.
+    const made = yield* acquireRoot(ctx, "the root effect, still making the root service", (scope) => Scope.extend(make, scope))
     if (Exit.isFailure(made)) {
       yield* beginStop(ctx)
       yield* release(ctx, true)
@@ -153,15 +146,8 @@ const serviceBody = (make: Effect.Effect<Service.Service, unknown, Scope.Scope>,
  */
 const layerBody = (layer: Layer.Layer<unknown, unknown, never>, ctx: Ctx): Effect.Effect<number> =>
   Effect.gen(function*() {
-    const scope = yield* Scope.make()
-    ctx.rootScope = scope
-    ctx.activity = "the build of the root layer"
-    // Built on a fiber of its own so that a signal can interrupt it; joined, so that the
-    // fiber refs the layer sets (a logger, a log level) carry over to this fiber.
-    const build = yield* Effect.fork(Layer.buildWithScope(layer, scope))
-    const canceller = yield* Effect.fork(Effect.zipRight(stopRequested(ctx), Fiber.interrupt(build)))
-    const built = yield* Effect.exit(Fiber.join(build))
-    yield* Fiber.interrupt(canceller)
+    // A signal meanwhile interrupts the build.
+    const built = yield* acquireRoot(ctx, "the build of the root layer", (scope) => Layer.buildWithScope(layer, scope))
     if (Exit.isSuccess(built)) {
       yield* ctx.roots.set(servicesOf(built.value))
       const anyStopped = ctx.roots.all.length === 0
