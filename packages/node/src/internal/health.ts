@@ -23,20 +23,22 @@ import type { Roots } from "./roots.js"
 export const heavyConcurrency = 4
 export const heavyWaiting = 64
 
-interface Exchange {
+/** One request and its response. */
+export interface Exchange {
   readonly req: http.IncomingMessage
   readonly res: http.ServerResponse
 }
 
-interface Reply {
+/** A complete answer; `write` sends it. */
+export interface Reply {
   readonly status: number
   readonly type: "text/plain; charset=utf-8" | "application/json"
   readonly body: string
   readonly headers?: Record<string, string>
 }
 
-const text = (status: number, body: string): Reply => ({ status, type: "text/plain; charset=utf-8", body: `${body}\n` })
-const json = (status: number, body: string): Reply => ({ status, type: "application/json", body: `${body}\n` })
+export const text = (status: number, body: string): Reply => ({ status, type: "text/plain; charset=utf-8", body: `${body}\n` })
+export const json = (status: number, body: string): Reply => ({ status, type: "application/json", body: `${body}\n` })
 
 /** What a route reads. */
 export interface HealthContext {
@@ -55,46 +57,59 @@ export interface Status {
   readonly checks: ReadonlyArray<HealthCheck.Result>
 }
 
-interface Route {
+/**
+ * One entry of the route table. A key ending in `/*` serves every path under it; `path`
+ * is then the request's path. A route that answers by itself (a stream, a file) returns
+ * `undefined` once it wrote to `ex.res`.
+ */
+export interface Route {
   readonly describe: string
   /** Heavy: bounded by `heavyConcurrency`. */
   readonly heavy: boolean
-  readonly reply: (ctx: HealthContext) => Effect.Effect<Reply>
+  readonly reply: (ctx: HealthContext, path: string, ex: Exchange) => Effect.Effect<Reply | undefined>
 }
 
 const reasonsNow = (ctx: HealthContext, status: Status): Array<string> =>
   ctx.stopping() ? [...status.reasons, "worker stopping"] : [...status.reasons]
 
-/** The routes, by path: one line each. */
+const readyz = (ctx: HealthContext, status: Status): Reply => {
+  const reasons = reasonsNow(ctx, status)
+  return reasons.length === 0 ? text(200, "ready") : text(503, `not ready: ${reasons.join(", ")}`)
+}
+
+/** The `/healthz` body of one evaluation, rendered once for all the requests that share it. */
+const rendered = new WeakMap<Status, { readonly stopping: boolean; readonly reply: Reply }>()
+
+const healthz = (ctx: HealthContext, status: Status): Reply => {
+  const stopping = ctx.stopping()
+  const cached = rendered.get(status)
+  if (cached !== undefined && cached.stopping === stopping) return cached.reply
+  const reasons = reasonsNow(ctx, status)
+  const body = JSON.stringify({
+    status: reasons.length === 0 ? "ready" : "not ready",
+    reasons,
+    readiness: ctx.config.readinessName,
+    pid: process.pid,
+    checks: status.checks,
+    services: status.services
+  })
+  const reply = json(reasons.length === 0 ? 200 : 503, body)
+  rendered.set(status, { stopping, reply })
+  return reply
+}
+
+/** The routes, by path (or `prefix/*`): one line each. */
 const routes: Record<string, Route> = {
   "/livez": { describe: "200 while the process answers", heavy: false, reply: () => Effect.succeed(text(200, "ok")) },
   "/readyz": {
     describe: "200 when every service is running, no check fails and no stop has begun, else 503",
     heavy: true,
-    reply: (ctx) =>
-      Effect.map(ctx.status, (status) => {
-        const reasons = reasonsNow(ctx, status)
-        return reasons.length === 0 ? text(200, "ready") : text(503, `not ready: ${reasons.join(", ")}`)
-      })
+    reply: (ctx) => Effect.map(ctx.status, (status) => readyz(ctx, status))
   },
   "/healthz": {
     describe: "/readyz with the reasons, the check results and the service tree (JSON)",
     heavy: true,
-    reply: (ctx) =>
-      Effect.map(ctx.status, (status) => {
-        const reasons = reasonsNow(ctx, status)
-        return json(
-          reasons.length === 0 ? 200 : 503,
-          JSON.stringify({
-            status: reasons.length === 0 ? "ready" : "not ready",
-            reasons,
-            readiness: ctx.config.readinessName,
-            pid: process.pid,
-            checks: status.checks,
-            services: status.services
-          })
-        )
-      })
+    reply: (ctx) => Effect.map(ctx.status, (status) => healthz(ctx, status))
   },
   "/debug/snapshot": {
     describe: "ServiceGraph.snapshot of every root (JSON)",
@@ -120,6 +135,20 @@ const routes: Record<string, Route> = {
 
 const index = (): string =>
   Object.entries(routes).map(([path, r]) => `${path.padEnd(16)} ${r.describe}`).join("\n")
+
+/** The route of a path: exact, else the longest `prefix/*` that holds it. */
+const routeOf = (path: string): Route | undefined => {
+  if (path === "/" || path === "/debug") return indexRoute
+  const exact = routes[path]
+  if (exact !== undefined) return exact
+  let best: string | undefined
+  for (const key of Object.keys(routes)) {
+    if (!key.endsWith("/*")) continue
+    const prefix = key.slice(0, -2)
+    if ((path === prefix || path.startsWith(`${prefix}/`)) && (best === undefined || key.length > best.length)) best = key
+  }
+  return best === undefined ? undefined : routes[best]
+}
 
 const indexRoute: Route = { describe: "this list", heavy: false, reply: () => Effect.succeed(text(200, index())) }
 
@@ -174,7 +203,7 @@ const write = (ex: Exchange, reply: Reply): Effect.Effect<void> =>
 class Admission {
   admitted = 0
   constructor(readonly semaphore: Effect.Semaphore) {}
-  run(reply: Effect.Effect<Reply>): Effect.Effect<Reply> {
+  run(reply: Effect.Effect<Reply | undefined>): Effect.Effect<Reply | undefined> {
     return Effect.suspend(() => {
       if (this.admitted >= heavyConcurrency + heavyWaiting) {
         return Effect.succeed({ ...text(503, "busy: too many requests in flight; retry"), headers: { "retry-after": "1" } })
@@ -197,10 +226,10 @@ const answer = (ctx: HealthContext, admission: Admission, ex: Exchange): Effect.
   }
   const path = pathOf(req.url)
   if (path === undefined) return write(ex, text(400, `bad request: cannot parse the path ${JSON.stringify(req.url)}`))
-  const route = path === "/" || path === "/debug" ? indexRoute : routes[path]
+  const route = routeOf(path)
   if (route === undefined) return write(ex, text(404, `not found: ${path}\n${index()}`))
-  const reply = route.heavy ? admission.run(route.reply(ctx)) : route.reply(ctx)
-  return Effect.flatMap(reply, (r) => write(ex, r)).pipe(
+  const reply = route.heavy ? admission.run(route.reply(ctx, path, ex)) : route.reply(ctx, path, ex)
+  return Effect.flatMap(reply, (r) => r === undefined ? Effect.void : write(ex, r)).pipe(
     Effect.catchAllCause((cause) =>
       Effect.zipRight(
         Effect.logWarning(`[Worker] Health endpoint ${path} failed`, cause),
