@@ -49,4 +49,15 @@ describe("Worker.runMain: stopping", () => {
     expect(out).toMatch(/Shutdown did not finish within 1s; not stopped in time: App\/Stuck \(stopping\); interrupting what is left \(shutdownGrace 2s\)/)
     expect(out).toMatch(/Not finished within shutdownGrace 2s: App\/Stuck \(stopping\)$/m)
   }, T)
+
+  it("runMain(layer): past the deadline, a service queued behind the stuck one is stopped; the layer's release is named", async () => {
+    const child = runFixture("layerHung")
+    await child.waitFor(/^MARK READY/)
+    child.signal("SIGTERM")
+    expect((await child.exited).code).toBe(Worker.ExitCode.shutdownTimeout)
+    expect(marks(child)).toEqual(["READY", "onStop Cache (hangs)", "onShutdown Db"])
+    expect(child.output()).toMatch(
+      /Not finished within shutdownGrace 1s: Cache \(stopping\), the release of the root's resources$/m
+    )
+  }, T)
 })

@@ -19,6 +19,8 @@ export interface Ctx {
   readonly stopBegan: Deferred.Deferred<void>
   /** True once the stop began (read by `/readyz`). */
   stopping: boolean
+  /** True once `shutdownTimeout` passed: the body's end no longer decides the exit code. */
+  deadlinePassed: boolean
   /** What the body is doing, named by the deadline's message when no service is stuck. */
   activity: string
   /** The scope of the root's resources (the root effect's, or the layer's) once made. */

@@ -61,6 +61,7 @@ export const watchdog = (
   Effect.gen(function*() {
     yield* Effect.raceFirst(Effect.asVoid(stopRequested(ctx)), Deferred.await(ctx.stopBegan))
     yield* Effect.sleep(timeout)
+    ctx.deadlinePassed = true
     const stuck = yield* ctx.roots.stuck
     const named = stuck.length > 0 ? stuck.join(", ") : `(no service: ${ctx.activity})`
     yield* Effect.logError(

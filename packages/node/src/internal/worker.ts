@@ -205,6 +205,7 @@ export const program = (root: Root, options: Resolved, state: ProcessState): Eff
       signals,
       stopBegan: yield* Deferred.make<void>(),
       stopping: false,
+      deadlinePassed: false,
       activity: "the start of the worker",
       rootScope: undefined,
       released: "no"
@@ -239,8 +240,9 @@ export const program = (root: Root, options: Resolved, state: ProcessState): Eff
     // for code stuck in an uninterruptible region.
     const bodyScope = yield* Scope.make()
     const running = yield* Effect.forkIn(body, bodyScope)
+    // Past the deadline the watchdog decides (the body may end interrupted by its grace).
     const code = yield* Effect.raceFirst(
-      Fiber.join(running),
+      Effect.flatMap(Fiber.await(running), (exit) => ctx.deadlinePassed ? Effect.never : exit),
       watchdog(ctx, running, options.shutdownTimeout, options.shutdownGrace, ExitCode.shutdownTimeout, writeStderr)
     )
     if (running.unsafePoll() !== null) yield* Scope.close(bodyScope, Exit.void)
