@@ -2,7 +2,7 @@
  * HealthCheck: checks declared on services, run with their timeouts on the TestClock.
  */
 import { describe, expect } from "@effect/vitest"
-import { Effect, Fiber, TestClock } from "effect"
+import { Context, Effect, Fiber, TestClock } from "effect"
 import { HealthCheck, Service } from "@effect-mode/core"
 import { it } from "./support/it.js"
 
@@ -75,4 +75,16 @@ describe("HealthCheck", () => {
     expect(() => HealthCheck.make("x", Effect.void, { critical: "yes" as never })).toThrow(/critical.*"yes"/)
     expect(() => Effect.runSync(HealthCheck.withChecks(Service.make("S"), [42 as never]))).toThrow(/Invalid health check: 42/)
   })
+
+  it.plain("types: withChecks keeps what the make needs and how it fails; a check needs nothing (checked by tsc)", () => {
+    class Config extends Context.Tag("Config")<Config, { readonly url: string }>() {}
+    const make = Effect.flatMap(Config, (c) => Service.make(c.url))
+    const declared: Effect.Effect<Service.Service, never, Config> = make.pipe(
+      HealthCheck.withChecks(HealthCheck.make("ping", Effect.void))
+    )
+    // @ts-expect-error a check is run by whoever reads the health: it cannot require a service
+    HealthCheck.make("needs config", Effect.flatMap(Config, () => Effect.void))
+    expect(Effect.isEffect(declared)).toBe(true)
+  })
 })
+
