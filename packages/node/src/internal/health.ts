@@ -1,10 +1,12 @@
 /**
  * The health and debug endpoints on `node:http`. The request callback only queues the
  * request; a dispatcher fiber forks one fiber per request into a `FiberSet` of the
- * worker's scope, so requests are answered concurrently: the cheap ones (`/livez`, the
- * index, errors) at once, the heavy ones (tree snapshots, checks, the dump) at most
- * `heavyConcurrency` at a time with at most `heavyWaiting` waiting (more get 503 at once).
- * Concurrent `/readyz` and `/healthz` share one evaluation of the tree and its checks.
+ * worker's scope, so requests are answered concurrently. The cheap ones (`/livez`, the
+ * index, errors) are answered at once. The others are admitted up to `maxInFlight` at a
+ * time (more get 503 at once): `/readyz` and `/healthz` share one evaluation of the tree
+ * and its checks (and one rendering of it); the `/debug/*` pages run at most
+ * `heavyConcurrency` at a time. That work runs on a timer scheduler, so that it yields to
+ * the event loop and `/livez` is answered even while a large tree is being read.
  * Every request gets an answer: 400 for a path that cannot be parsed, 500 for a failure.
  */
 import * as Deferred from "effect/Deferred"
@@ -12,6 +14,7 @@ import * as Effect from "effect/Effect"
 import * as FiberId from "effect/FiberId"
 import * as FiberSet from "effect/FiberSet"
 import * as Queue from "effect/Queue"
+import * as Scheduler from "effect/Scheduler"
 import type * as Scope from "effect/Scope"
 import { type HealthCheck, ServiceGraph } from "@effect-mode/core"
 import * as http from "node:http"
@@ -19,9 +22,9 @@ import type { AddressInfo } from "node:net"
 import type { ResolvedHealth } from "./options.js"
 import type { Roots } from "./roots.js"
 
-/** Heavy requests served at once, and heavy requests allowed to wait for a turn. */
+/** Requests other than the cheap ones admitted at once (served or waiting); `/debug/*` pages served at once. */
+export const maxInFlight = 256
 export const heavyConcurrency = 4
-export const heavyWaiting = 64
 
 /** One request and its response. */
 export interface Exchange {
@@ -64,8 +67,12 @@ export interface Status {
  */
 export interface Route {
   readonly describe: string
-  /** Heavy: bounded by `heavyConcurrency`. */
-  readonly heavy: boolean
+  /**
+   * What answering costs: "cheap" (answered at once), "shared" (admitted up to
+   * `maxInFlight`; the work is shared, e.g. through `ctx.status`), "heavy" (admitted, and
+   * at most `heavyConcurrency` at a time).
+   */
+  readonly cost: "cheap" | "shared" | "heavy"
   readonly reply: (ctx: HealthContext, path: string, ex: Exchange) => Effect.Effect<Reply | undefined>
 }
 
@@ -100,35 +107,35 @@ const healthz = (ctx: HealthContext, status: Status): Reply => {
 
 /** The routes, by path (or `prefix/*`): one line each. */
 const routes: Record<string, Route> = {
-  "/livez": { describe: "200 while the process answers", heavy: false, reply: () => Effect.succeed(text(200, "ok")) },
+  "/livez": { describe: "200 while the process answers", cost: "cheap", reply: () => Effect.succeed(text(200, "ok")) },
   "/readyz": {
     describe: "200 when every service is running, no check fails and no stop has begun, else 503",
-    heavy: true,
+    cost: "shared",
     reply: (ctx) => Effect.map(ctx.status, (status) => readyz(ctx, status))
   },
   "/healthz": {
     describe: "/readyz with the reasons, the check results and the service tree (JSON)",
-    heavy: true,
+    cost: "shared",
     reply: (ctx) => Effect.map(ctx.status, (status) => healthz(ctx, status))
   },
   "/debug/snapshot": {
     describe: "ServiceGraph.snapshot of every root (JSON)",
-    heavy: true,
+    cost: "heavy",
     reply: (ctx) => Effect.map(ctx.roots.snapshots, (s) => json(200, JSON.stringify(s)))
   },
   "/debug/dump": {
     describe: "the task dump (as on the dump signal)",
-    heavy: true,
+    cost: "heavy",
     reply: (ctx) => Effect.map(ctx.roots.dump, (d) => text(200, d))
   },
   "/debug/mermaid": {
     describe: "ServiceGraph.toMermaid",
-    heavy: true,
+    cost: "heavy",
     reply: (ctx) => Effect.map(Effect.forEach(ctx.roots.all, ServiceGraph.toMermaid), (s) => text(200, s.join("\n")))
   },
   "/debug/dot": {
     describe: "ServiceGraph.toDot",
-    heavy: true,
+    cost: "heavy",
     reply: (ctx) => Effect.map(Effect.forEach(ctx.roots.all, ServiceGraph.toDot), (s) => text(200, s.join("\n")))
   }
 }
@@ -150,7 +157,7 @@ const routeOf = (path: string): Route | undefined => {
   return best === undefined ? undefined : routes[best]
 }
 
-const indexRoute: Route = { describe: "this list", heavy: false, reply: () => Effect.succeed(text(200, index())) }
+const indexRoute: Route = { describe: "this list", cost: "cheap", reply: () => Effect.succeed(text(200, index())) }
 
 /** The path of a request, or undefined when it cannot be parsed (`//`, garbage). */
 export const pathOf = (url: string | undefined): string | undefined => {
@@ -199,25 +206,33 @@ const write = (ex: Exchange, reply: Reply): Effect.Effect<void> =>
     ex.res.end(ex.req.method === "HEAD" ? undefined : reply.body)
   })
 
-/** Counts the heavy requests admitted (served or waiting) to refuse more than the bound. */
+/**
+ * Admits the requests that cost something: at most `maxInFlight` at once (served or
+ * waiting; more get 503 at once), the heavy ones at most `heavyConcurrency` at a time. Their
+ * work runs on a timer scheduler: each yield of its fibers is a turn of the event loop, so
+ * cheap requests keep being read and answered meanwhile.
+ */
 class Admission {
-  admitted = 0
+  inFlight = 0
   constructor(readonly semaphore: Effect.Semaphore) {}
-  run(reply: Effect.Effect<Reply | undefined>): Effect.Effect<Reply | undefined> {
+  run(cost: "shared" | "heavy", reply: Effect.Effect<Reply | undefined>): Effect.Effect<Reply | undefined> {
     return Effect.suspend(() => {
-      if (this.admitted >= heavyConcurrency + heavyWaiting) {
+      if (this.inFlight >= maxInFlight) {
         return Effect.succeed({ ...text(503, "busy: too many requests in flight; retry"), headers: { "retry-after": "1" } })
       }
-      this.admitted++
+      this.inFlight++
+      const bounded = cost === "heavy" ? this.semaphore.withPermits(1)(reply) : reply
       return Effect.ensuring(
-        this.semaphore.withPermits(1)(reply),
+        Effect.withScheduler(bounded, yielding),
         Effect.sync(() => {
-          this.admitted--
+          this.inFlight--
         })
       )
     })
   }
 }
+
+const yielding = Scheduler.timer(0)
 
 const answer = (ctx: HealthContext, admission: Admission, ex: Exchange): Effect.Effect<void> => {
   const { req } = ex
@@ -228,7 +243,7 @@ const answer = (ctx: HealthContext, admission: Admission, ex: Exchange): Effect.
   if (path === undefined) return write(ex, text(400, `bad request: cannot parse the path ${JSON.stringify(req.url)}`))
   const route = routeOf(path)
   if (route === undefined) return write(ex, text(404, `not found: ${path}\n${index()}`))
-  const reply = route.heavy ? admission.run(route.reply(ctx, path, ex)) : route.reply(ctx, path, ex)
+  const reply = route.cost === "cheap" ? route.reply(ctx, path, ex) : admission.run(route.cost, route.reply(ctx, path, ex))
   return Effect.flatMap(reply, (r) => r === undefined ? Effect.void : write(ex, r)).pipe(
     Effect.catchAllCause((cause) =>
       Effect.zipRight(
