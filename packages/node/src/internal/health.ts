@@ -35,7 +35,8 @@ export interface Exchange {
 /** A complete answer; `write` sends it. */
 export interface Reply {
   readonly status: number
-  readonly type: "text/plain; charset=utf-8" | "application/json"
+  /** The content type, e.g. "text/html; charset=utf-8". */
+  readonly type: string
   readonly body: string
   readonly headers?: Record<string, string>
 }
