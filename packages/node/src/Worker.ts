@@ -15,6 +15,7 @@ import type * as LogLevel from "effect/LogLevel"
 import type * as Scope from "effect/Scope"
 import type { Service } from "@effect-mode/core"
 import { resolve } from "./internal/options.js"
+import type * as Observer from "./Observer.js"
 import { ExitCode as internalExitCode, type ProcessState, program } from "./internal/worker.js"
 
 /**
@@ -69,8 +70,17 @@ export interface Options {
   readonly logLevel?: LogLevel.LogLevel | LogLevel.Literal
   /** The console log format. Default: the `LOG_FORMAT` environment variable, else "pretty". */
   readonly logFormat?: LogFormat
-  /** Serve `/livez`, `/readyz`, `/healthz` and `/debug/*` over HTTP. `host` defaults to every interface. */
-  readonly health?: { readonly port: number; readonly host?: string }
+  /**
+   * Serve `/livez`, `/readyz`, `/healthz` and `/debug/*` over HTTP. `host` defaults to every interface.
+   * `observer`: also serve the live view of the tree at `/observer` (see `Observer`), to
+   * loopback clients only (`kubectl port-forward`) unless `allowRemote`; actions only with
+   * `actions: { token }`. Default off.
+   */
+  readonly health?: {
+    readonly port: number
+    readonly host?: string
+    readonly observer?: boolean | Observer.Options
+  }
 }
 
 /**

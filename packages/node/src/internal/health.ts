@@ -4,6 +4,7 @@ import type * as Scope from "effect/Scope"
 import { ServiceGraph } from "@effect-mode/core"
 import * as http from "node:http"
 import type { AddressInfo } from "node:net"
+import type { Handler as Observer } from "./observer/handler.js"
 import type { Roots } from "./roots.js"
 
 interface Exchange {
@@ -77,7 +78,8 @@ const route = (roots: Roots, stopping: () => boolean, path: string): Effect.Effe
   }
 }
 
-const answer = (roots: Roots, stopping: () => boolean, { req, res }: Exchange): Effect.Effect<void> => {
+const answer = (roots: Roots, stopping: () => boolean, { req, res }: Exchange, observer?: Observer): Effect.Effect<void> => {
+  if (observer?.owns(req.url)) return observer.handle(req, res)
   if (req.method !== "GET" && req.method !== "HEAD") {
     return Effect.sync(() => res.writeHead(405, { allow: "GET, HEAD" }).end())
   }
@@ -108,7 +110,8 @@ const answer = (roots: Roots, stopping: () => boolean, { req, res }: Exchange): 
 export const serve = (
   roots: Roots,
   config: { readonly port: number; readonly host: string | undefined },
-  stopping: () => boolean
+  stopping: () => boolean,
+  observer?: Observer
 ): Effect.Effect<number, Error, Scope.Scope> =>
   Effect.gen(function*() {
     const queue = yield* Queue.unbounded<Exchange>()
@@ -130,6 +133,6 @@ export const serve = (
           server.close()
         })
     )
-    yield* Effect.forkScoped(Effect.forever(Effect.flatMap(Queue.take(queue), (ex) => answer(roots, stopping, ex))))
+    yield* Effect.forkScoped(Effect.forever(Effect.flatMap(Queue.take(queue), (ex) => answer(roots, stopping, ex, observer))))
     return port
   })

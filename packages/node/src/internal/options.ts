@@ -2,6 +2,7 @@ import * as Duration from "effect/Duration"
 import * as LogLevel from "effect/LogLevel"
 import { decodeDuration } from "@effect-mode/core/internal/duration"
 import type * as Worker from "../Worker.js"
+import { type Config as ObserverConfig, resolve as resolveObserver } from "./observer/options.js"
 
 /** The options of `Worker.runMain` once checked, with their defaults and the environment applied. */
 export interface Resolved {
@@ -13,7 +14,11 @@ export interface Resolved {
   readonly logLevel: LogLevel.LogLevel | undefined
   readonly logFormat: Worker.LogFormat
   /** `host` undefined: Node's default, every interface. */
-  readonly health: { readonly port: number; readonly host: string | undefined } | undefined
+  readonly health: {
+    readonly port: number
+    readonly host: string | undefined
+    readonly observer: ObserverConfig | undefined
+  } | undefined
 }
 
 export const defaultShutdownTimeout = Duration.seconds(25)
@@ -60,7 +65,15 @@ const decodeHealth = (input: Worker.Options["health"]): Resolved["health"] => {
   if (host !== undefined && (typeof host !== "string" || host.length === 0)) {
     throw bad("health.host", host, "a host name or address such as \"127.0.0.1\"")
   }
-  return { port, host }
+  return { port, host, observer: decodeObserver(input.observer) }
+}
+
+const decodeObserver = (input: NonNullable<Worker.Options["health"]>["observer"]): ObserverConfig | undefined => {
+  if (input === undefined || input === false) return undefined
+  if (input !== true && (typeof input !== "object" || input === null)) {
+    throw bad("health.observer", input, "a boolean or the observer's options, such as { actions: { token } }")
+  }
+  return resolveObserver(input === true ? {} : input, "health.observer.")
 }
 
 const nonEmpty = (value: string | undefined): string | undefined =>

@@ -1,0 +1,157 @@
+/**
+ * The observer's HTTP routes, under `/observer`: the page, its event stream, the state as
+ * JSON, and the actions. Every request gets an answer (400, 403, 404, 405, 503 when it
+ * cannot be served); nothing here waits on a service: an action is started on a fiber of
+ * the observer's scope and answered 202 at once, its effect shows in the event feed.
+ */
+import * as Clock from "effect/Clock"
+import * as Effect from "effect/Effect"
+import * as FiberSet from "effect/FiberSet"
+import type * as http from "node:http"
+import type { Service } from "@effect-mode/core"
+import { checkAction, checkClient, tokenOf } from "./access.js"
+import { page } from "./page.js"
+import type { State } from "./state.js"
+
+export const prefix = "/observer"
+
+/** The paths the observer answers: `/observer` and everything under it. */
+export const owns = (url: string | undefined): boolean => {
+  const path = (url ?? "/").split("?")[0]!
+  return path === prefix || path.startsWith(`${prefix}/`)
+}
+
+const routes = [
+  "GET  /observer                  the page",
+  "GET  /observer/events           the live state as server-sent events",
+  "GET  /observer/state            the state as JSON",
+  "POST /observer/actions/stop?id=N, /restart?id=N, /crash?id=N, /dump   (token required)"
+]
+
+type Reply = { readonly status: number; readonly type: string; readonly body: string; readonly allow?: string }
+
+const text = (status: number, body: string, allow?: string): Reply => ({
+  status,
+  type: "text/plain; charset=utf-8",
+  body: `${body}\n`,
+  ...(allow === undefined ? {} : { allow })
+})
+const json = (status: number, value: unknown): Reply => ({ status, type: "application/json", body: JSON.stringify(value) })
+
+const send = (req: http.IncomingMessage, res: http.ServerResponse, reply: Reply): void => {
+  const headers: Record<string, string> = { "content-type": reply.type, "cache-control": "no-store" }
+  if (reply.allow !== undefined) headers["allow"] = reply.allow
+  res.writeHead(reply.status, headers)
+  res.end(req.method === "HEAD" ? undefined : reply.body)
+}
+
+type Action = "stop" | "restart" | "crash"
+
+const actionEffect = (action: Action, service: Service.Service): Effect.Effect<unknown, unknown> => {
+  switch (action) {
+    case "stop":
+      return service.stop
+    case "restart":
+      return service.restart
+    case "crash":
+      return service.crash(new Error("crashed from the observer"))
+  }
+}
+
+const serviceAction = (
+  state: State,
+  running: FiberSet.FiberSet,
+  action: Action,
+  url: URL
+): Effect.Effect<Reply> => {
+  const raw = url.searchParams.get("id")
+  const id = raw === null ? NaN : Number(raw)
+  if (!Number.isInteger(id)) return Effect.succeed(text(400, `bad or missing id: ${JSON.stringify(raw)} (expected ?id=<service id>)`))
+  const service = state.services.get(id)
+  if (service === undefined) return Effect.succeed(text(404, `no service with id ${id}`))
+  const path = state.views.get(id)?.view.path ?? service.label
+  const run = actionEffect(action, service).pipe(
+    Effect.catchAllCause((cause) => Effect.logWarning(`[Observer] ${action} of ${path} failed`, cause))
+  )
+  return Effect.zipRight(
+    Effect.zipRight(Effect.logWarning(`[Observer] ${action} of ${path} requested`), FiberSet.run(running, run)),
+    Effect.succeed(json(202, { accepted: action, id, path }))
+  )
+}
+
+const dump = (state: State): Effect.Effect<Reply> =>
+  Effect.flatMap(state.roots, (roots) =>
+    Effect.map(
+      Effect.forEach(roots, (r) => r.humanTracebacks),
+      (parts) => text(200, parts.length === 0 ? "(no services yet)" : parts.join("\n"))
+    ))
+
+const action = (
+  state: State,
+  running: FiberSet.FiberSet,
+  req: http.IncomingMessage,
+  url: URL,
+  name: string
+): Effect.Effect<Reply> => {
+  if (name !== "stop" && name !== "restart" && name !== "crash" && name !== "dump") {
+    return Effect.succeed(text(404, `no action ${JSON.stringify(name)}: stop, restart, crash or dump`))
+  }
+  if (req.method !== "POST") return Effect.succeed(text(405, "actions take POST", "POST"))
+  const refused = checkAction(state.config, tokenOf(req.headers, url))
+  if (refused !== undefined) return Effect.succeed(text(403, refused))
+  return name === "dump" ? dump(state) : serviceAction(state, running, name, url)
+}
+
+const get = (req: http.IncomingMessage, reply: () => Effect.Effect<Reply>): Effect.Effect<Reply> =>
+  req.method === "GET" || req.method === "HEAD" ? reply() : Effect.succeed(text(405, "GET only", "GET, HEAD"))
+
+/**
+ * Answers one request under `/observer`. Never fails: a defect is logged and answered
+ * 500 (when the headers are not sent yet).
+ */
+export const handle = (
+  state: State,
+  running: FiberSet.FiberSet,
+  req: http.IncomingMessage,
+  res: http.ServerResponse
+): Effect.Effect<void> =>
+  Effect.suspend(() => {
+    req.resume()
+    let url: URL
+    try {
+      url = new URL(req.url ?? "/", "http://observer")
+    } catch {
+      return Effect.sync(() => send(req, res, text(400, `bad request target: ${JSON.stringify(req.url)}`)))
+    }
+    const refused = checkClient(state.config, req.socket.remoteAddress)
+    if (refused !== undefined) return Effect.sync(() => send(req, res, text(403, refused)))
+    const sub = url.pathname.slice(prefix.length).replace(/\/+$/, "")
+    if (sub === "/events" && req.method === "GET") {
+      return Effect.map(Clock.currentTimeMillis, (now) => {
+        if (!state.clients.add(res, state.initial(now))) {
+          send(req, res, text(503, `too many observer pages open (maxClients ${state.config.maxClients})`))
+        }
+      })
+    }
+    const reply = sub === ""
+      ? get(req, () => Effect.succeed({ status: 200, type: "text/html; charset=utf-8", body: page }))
+      : sub === "/events"
+      ? get(req, () => Effect.succeed(text(200, "")))
+      : sub === "/state"
+      ? get(req, () => Effect.map(Clock.currentTimeMillis, (now) => json(200, state.current(now))))
+      : sub.startsWith("/actions/")
+      ? action(state, running, req, url, sub.slice("/actions/".length))
+      : Effect.succeed(text(404, `not found: ${url.pathname}\n${routes.join("\n")}`))
+    return Effect.map(reply, (r) => send(req, res, r))
+  }).pipe(
+    Effect.catchAllCause((cause) =>
+      Effect.zipRight(
+        Effect.logWarning(`[Observer] ${req.method} ${req.url} failed`, cause),
+        Effect.sync(() => {
+          if (!res.headersSent) res.writeHead(500)
+          res.end()
+        })
+      )
+    ),
+    Effect.catchAllDefect(() => Effect.void)
+  )
