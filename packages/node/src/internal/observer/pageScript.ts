@@ -45,6 +45,13 @@ export const script = String.raw`
     if (h < 24) return h + "h " + (m % 60) + "m";
     return Math.floor(h / 24) + "d " + (h % 24) + "h";
   }
+  /** A row's uptime: to the second for a minute, then coarser, so that a row rarely changes. */
+  function short(ms) {
+    var s = Math.max(0, Math.floor(ms / 1000));
+    if (s < 60) return s + "s";
+    if (s < 3600) return Math.floor(s / 60) + "m";
+    return age(ms);
+  }
   function clock(at) { return new Date(at + offset).toTimeString().slice(0, 8); }
 
   function place(n, v) {
@@ -66,6 +73,24 @@ export const script = String.raw`
   function collapse(n, hidden) {
     n.kids.hidden = hidden;
     setKids(n, n.count);
+    if (!hidden) tick();
+  }
+  /** Whether a row is on screen: no collapsed subtree above it. */
+  function shown(n) {
+    for (var p = nodes.get(n.parent); p; p = nodes.get(p.parent)) if (p.kids.hidden) return false;
+    return true;
+  }
+  function showUptime(n, t) {
+    var text = n.view.startedAt === null ? "" : short(t - n.view.startedAt);
+    if (n.up.textContent !== text) n.up.textContent = text;
+  }
+  /** Counts the uptimes of the rows on screen; only a text that changed is written. */
+  function tick() {
+    var t = now();
+    running.forEach(function (id) {
+      var n = nodes.get(id);
+      if (n && shown(n)) showUptime(n, t);
+    });
   }
 
   function create(v, collapsed) {
@@ -102,9 +127,10 @@ export const script = String.raw`
     if (!o.tasks || o.tasks.length !== v.tasks.length) {
       n.tk.textContent = v.tasks.length === 0 ? "" : v.tasks.length + (v.tasks.length === 1 ? " task" : " tasks");
     }
-    if (v.startedAt === null) { running.delete(v.id); n.up.textContent = ""; }
-    else { running.add(v.id); n.up.textContent = age(now() - v.startedAt); }
     n.view = v;
+    if (v.startedAt === null) running.delete(v.id);
+    else running.add(v.id);
+    showUptime(n, now());
     place(n, v);
     if (selected === v.id) showDetails();
   }
@@ -292,11 +318,7 @@ export const script = String.raw`
   }
 
   setInterval(function () {
-    var t = now();
-    running.forEach(function (id) {
-      var n = nodes.get(id);
-      if (n && n.view.startedAt !== null) n.up.textContent = age(t - n.view.startedAt);
-    });
+    tick();
     if (selected !== null) showDetails();
   }, 1000);
   connect();

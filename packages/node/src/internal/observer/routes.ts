@@ -127,7 +127,7 @@ export const handle = (
     if (refused !== undefined) return Effect.sync(() => send(req, res, text(403, refused)))
     const sub = url.pathname.slice(prefix.length).replace(/\/+$/, "")
     if (sub === "/events" && req.method === "GET") {
-      return Effect.map(Clock.currentTimeMillis, (now) => {
+      return Effect.map(Effect.zipRight(state.round, Clock.currentTimeMillis), (now) => {
         if (!state.clients.add(res, state.initial(now))) {
           send(req, res, text(503, `too many observer pages open (maxClients ${state.config.maxClients})`))
         }
@@ -138,7 +138,7 @@ export const handle = (
       : sub === "/events"
       ? get(req, () => Effect.succeed(text(200, "")))
       : sub === "/state"
-      ? get(req, () => Effect.map(Clock.currentTimeMillis, (now) => json(200, state.current(now))))
+      ? get(req, () => Effect.map(Effect.zipRight(state.round, Clock.currentTimeMillis), (now) => json(200, state.current(now))))
       : sub.startsWith("/actions/")
       ? action(state, running, req, url, sub.slice("/actions/".length))
       : Effect.succeed(text(404, `not found: ${url.pathname}\n${routes.join("\n")}`))

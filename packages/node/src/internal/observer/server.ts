@@ -9,6 +9,7 @@ import * as Effect from "effect/Effect"
 import * as FiberSet from "effect/FiberSet"
 import type * as Scope from "effect/Scope"
 import * as http from "node:http"
+import { once } from "node:events"
 import type { AddressInfo } from "node:net"
 import type { Service } from "@effect-mode/core"
 import { type Handler, makeHandler } from "./handler.js"
@@ -30,20 +31,16 @@ const outside = (req: http.IncomingMessage, res: http.ServerResponse): void => {
 
 const listen = (server: http.Server, config: ServerConfig): Effect.Effect<number, ObserverError, Scope.Scope> =>
   Effect.acquireRelease(
-    Effect.async<number, ObserverError>((resume) => {
-      const onError = (error: Error) =>
-        resume(Effect.fail(new ObserverError({ message: `cannot listen on ${config.host}:${config.port}: ${error.message}`, cause: error })))
-      server.once("error", onError)
-      server.listen(config.port, config.host, () => {
-        server.removeListener("error", onError)
-        resume(Effect.succeed((server.address() as AddressInfo).port))
-      })
-    }),
-    () =>
-      Effect.sync(() => {
-        server.closeAllConnections()
-        server.close()
-      })
+    Effect.tryPromise({
+      try: () => {
+        const listening = once(server, "listening")
+        server.listen(config.port, config.host)
+        return listening
+      },
+      catch: (error) =>
+        new ObserverError({ message: `cannot listen on ${config.host}:${config.port}: ${(error as Error).message}`, cause: error })
+    }).pipe(Effect.map(() => (server.address() as AddressInfo).port)),
+    () => Effect.sync(() => server.close().closeAllConnections())
   )
 
 /** Serves the observer of `roots`; succeeds with the bound port (useful with port 0). */

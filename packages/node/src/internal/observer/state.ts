@@ -34,12 +34,21 @@ const vitalsOf = (v: NodeView): Vitals => ({
 /** Rounds without a change after which a comment line keeps proxies from closing the stream. */
 const pingEvery = 30
 
+/**
+ * With no page connected, one round in this many is taken (the feed still gets every
+ * state change from the streams); a page that connects, or a read of the state, gets a
+ * fresh round first.
+ */
+const idleEvery = 10
+
 export class State {
   views: Views = new Map()
   services = new Map<number, Service.Service>()
   private readonly vitals = new Map<number, Vitals>()
   private pending: Array<Event> = []
   private quiet = 0
+  private idle = 0
+  private readonly lock = Effect.unsafeMakeSemaphore(1)
   readonly feed: Feed
   readonly clients: Clients
 
@@ -99,9 +108,14 @@ export class State {
     return Stream.runForEach(service.stateChanges, (state) => this.reading(service, state))
   }
 
-  /** One round: snapshot, compare, follow new services, send what changed. */
+  /** The timer's round: skipped but one in `idleEvery` while no page is connected. */
+  get tick(): Effect.Effect<void> {
+    return Effect.suspend(() => this.clients.size > 0 || ++this.idle % idleEvery === 0 ? this.round : Effect.void)
+  }
+
+  /** One round (one at a time): snapshot, compare, follow new services, send what changed. */
   get round(): Effect.Effect<void> {
-    return Effect.gen(this, function*() {
+    return this.lock.withPermits(1)(Effect.gen(this, function*() {
       const roots = yield* this.roots
       const snapshots = yield* Effect.forEach(roots, ServiceGraph.snapshot)
       const all = (yield* Effect.forEach(roots, ServiceGraph.walk)).flat()
@@ -126,7 +140,7 @@ export class State {
         this.quiet = 0
         this.clients.broadcast(": ping\n\n")
       }
-    })
+    }))
   }
 }
 
@@ -140,7 +154,7 @@ export const make = (
     const state = new State(roots, config, watching)
     yield* Effect.addFinalizer(() => Effect.sync(() => state.clients.closeAll()))
     yield* state.round
-    const logged = Effect.catchAllCause(state.round, (cause) => Effect.logWarning("[Observer] A round of snapshots failed", cause))
+    const logged = Effect.catchAllCause(state.tick, (cause) => Effect.logWarning("[Observer] A round of snapshots failed", cause))
     yield* Effect.forkScoped(Effect.forever(Effect.zipRight(Effect.sleep(config.intervalMillis), logged)))
     return state
   })

@@ -16,22 +16,13 @@ export interface TaskView {
   readonly startedAt: number
 }
 
-export interface NodeView {
-  readonly id: number
+/** A snapshot without its children (they are views of their own) and with instants for ages. */
+export interface NodeView extends Omit<ServiceGraph.Snapshot, "shortlabel" | "uptimeMillis" | "tasks" | "children"> {
   readonly parent: number | null
   /** Position among the parent's children. */
   readonly index: number
-  readonly label: string
-  readonly path: string
-  readonly depth: number
-  readonly state: string
-  readonly phase: string
-  readonly flags: ReadonlyArray<string>
-  readonly lastTransitions: Readonly<Record<string, number>>
-  readonly restartCount: number
   /** Server `Clock` millis when the current run began; null unless running. */
   readonly startedAt: number | null
-  readonly crash: { readonly origin: string; readonly reason: string } | null
   readonly tasks: ReadonlyArray<TaskView>
 }
 
