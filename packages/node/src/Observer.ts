@@ -1,7 +1,7 @@
 /**
  * A live view of a service tree in the browser, like Erlang's `observer`: every service
  * with its state, uptime, restart count, Diag flags and their last transitions, its tasks
- * with status and age, and a feed of lifecycle events (start, stop, crash, restart,
+ * with status and age, its timers' statistics, a supervisor's strategy, and a feed of lifecycle events (start, stop, crash, restart,
  * escalation), updated over server-sent events without reloading. Optional actions
  * (stop, restart or crash a service; the task dump) only with a token.
  *
@@ -220,8 +220,12 @@ export const serve = <E = never, R = never>(
  *
  * class App extends Context.Tag("App")<App, Service.Service>() {}
  *
- * const AppLive = Layer.scoped(App, Effect.tap(Service.make("App"), (app) => app.start))
- * const ObserverLive = Observer.layer(App, { port: 9091 }).pipe(Layer.provide(AppLive))
+ * const AppLive = Layer.scoped(
+ *   App,
+ *   Effect.acquireRelease(Effect.tap(Service.make("App"), (app) => app.start), (app) => app.stop)
+ * )
+ * // http://127.0.0.1:9091/observer while the layer is alive
+ * const Live = Observer.layer(App, { port: 9091 }).pipe(Layer.provideMerge(AppLive))
  * ```
  *
  * @since 0.2.0

@@ -75,9 +75,11 @@ it("shows the demo's tree live, with a crash and its restart in the feed", async
   const base = /http:\/\/127\.0\.0\.1:\d+/.exec(line.text)![0]
   await demo.waitFor(/\[\^--Flaky\]: Starting\.\.\./)
 
-  const page = await browser!.newPage({ viewport: { width: 1360, height: 760 } })
+  const page = await browser!.newPage({ viewport: { width: 1280, height: 720 } })
   const errors: Array<string> = []
   page.on("pageerror", (e) => errors.push(String(e)))
+  // A script error or a violation of the page's content security policy shows here.
+  page.on("console", (m) => m.type() === "error" && errors.push(m.text()))
   const requests: Array<string> = []
   page.on("request", (r) => requests.push(r.url()))
   await page.goto(`${base}/observer?token=${token}`)
@@ -97,6 +99,13 @@ it("shows the demo's tree live, with a crash and its restart in the feed", async
   await page.click('.node[data-path="Demo/Committer"] > .row')
   await page.waitForFunction(() => /COMMITTING\s*(set|unset)\s*\d+s ago/.test(document.getElementById("info")!.innerText), undefined, bound)
   expect(await page.textContent("#info")).toContain("commit")
+  // Its timer's statistics, from the core's metrics.
+  await page.waitForFunction(() => /commit\s*\d+\s*\d+\s*[\d.]+ ms/.test(document.getElementById("info")!.innerText), undefined, bound)
+
+  // A supervisor's strategy and figures.
+  await page.click('.node[data-path="Demo/FlakySupervisor"] > .row')
+  await page.waitForFunction(() => /strategy\s*oneForOne/.test(document.getElementById("info")!.innerText), undefined, bound)
+  expect(await page.textContent('.node[data-path="Demo/FlakySupervisor"] > .row .sv')).toBe("oneForOne")
 
   // A crash asked for on the page (with the token): the feed shows it, then the restart.
   await page.click('.node[data-path="Demo/FlakySupervisor/Flaky"] > .row')
@@ -120,7 +129,9 @@ it("shows the demo's tree live, with a crash and its restart in the feed", async
   )
   expect(await page.textContent('.node[data-path="Demo/FlakySupervisor/Flaky"] > .row .rc')).toMatch(/↻ \d+/)
 
-  await page.screenshot({ path: screenshot })
+  // For the screenshot: one of Flaky's own crashes (every 4th poll) in the feed too.
+  await page.waitForFunction(() => document.getElementById("feed")!.innerText.includes("upstream returned 503"), undefined, bound)
+  await page.screenshot({ path: screenshot, animations: "disabled" })
   expect(errors).toEqual([])
   // Nothing but the observer's own server was asked for anything.
   expect(requests.filter((u) => !u.startsWith(base))).toEqual([])

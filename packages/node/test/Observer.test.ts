@@ -63,7 +63,7 @@ const state = (port: number) =>
 describe("Observer.serve", () => {
   it.effect("serves the page, the state and a 404 for the rest; redirects / to the page", () =>
     Testing.leakFree(Effect.scoped(Effect.gen(function*() {
-      const { app } = yield* tree
+      const { app, db } = yield* tree
       const port = yield* Observer.serve(app, { port: 0 })
       const page = yield* request(port, "GET", "/observer")
       expect(page.status).toBe(200)
@@ -74,6 +74,14 @@ describe("Observer.serve", () => {
       const s = yield* state(port)
       expect(s.actions).toBe(false)
       expect(s.nodes.map((n) => [n.path, n.state])).toEqual([["App", "running"], ["App/Db", "running"]])
+      expect(page.body).toContain("<title>effect-mode observer</title>")
+      // The browser may run the page's own script and style only, and connect to its server only.
+      const csp = (yield* Effect.promise(() => fetch(`http://127.0.0.1:${port}/observer`))).headers.get("content-security-policy")
+      expect(csp).toMatch(/default-src 'none'; script-src 'sha256-[^']+'; style-src 'sha256-[^']+'; connect-src 'self'/)
+      const figures = yield* request(port, "GET", `/observer/service?id=${db.id}`)
+      expect(JSON.parse(figures.body)).toEqual({ id: db.id, path: "App/Db", timers: [], supervisor: null })
+      expect((yield* request(port, "GET", "/observer/service?id=nope")).status).toBe(400)
+      expect((yield* request(port, "GET", "/observer/service?id=424242")).status).toBe(404)
       expect((yield* request(port, "GET", "/")).status).toBe(302)
       const missing = yield* request(port, "GET", "/observer/nope")
       expect(missing.status).toBe(404)

@@ -92,6 +92,8 @@ describe("views", () => {
     expect(views[0]!.startedAt).toBe(9_000)
     expect(views[0]!.tasks[0]!.startedAt).toBe(9_000)
     expect(views[2]!.startedAt).toBeNull()
+    expect(views.map((v) => v.strategy)).toEqual([null, null, null])
+    expect(flatten([snap()], new Map(), 0, new Map([[1, "oneForAll"]]))[0]!.strategy).toBe("oneForAll")
   })
 
   it("diff: a running service whose age grew has not changed; a change and a removal are sent", () => {

@@ -3,6 +3,7 @@
  * CDN, nothing fetched but its own event stream and actions). The script is in
  * `pageScript.ts`.
  */
+import { createHash } from "node:crypto"
 import { script } from "./pageScript.js"
 
 const style = String.raw`
@@ -26,7 +27,7 @@ button.danger { color: var(--crash); }
 main { flex: 1; display: flex; min-height: 0; }
 #tree { flex: 1; overflow: auto; padding: 8px 0; font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: 12.5px; }
 aside { width: 440px; border-left: 1px solid var(--line); display: flex; flex-direction: column; min-height: 0; background: var(--panel); }
-#details { padding: 10px 14px; border-bottom: 1px solid var(--line); max-height: 55%; overflow: auto; }
+#details { padding: 10px 14px; border-bottom: 1px solid var(--line); max-height: 62%; overflow: auto; }
 #details h2 { font-size: 15px; margin: 0 0 2px; }
 #details .path { color: var(--mute); font-family: ui-monospace, monospace; font-size: 12px; margin-bottom: 8px; word-break: break-all; }
 #details table { border-collapse: collapse; width: 100%; margin: 4px 0 10px; font-size: 12px; }
@@ -58,6 +59,7 @@ aside { width: 440px; border-left: 1px solid var(--line); display: flex; flex-di
 .s-starting, .s-stopping { background: var(--start); }
 .s-crashed { background: var(--crash); }
 .s-init { background: #8c959f; }
+.sv { font-size: 10.5px; color: #8250df; }
 .up, .rc, .tk { color: var(--mute); font-variant-numeric: tabular-nums; }
 .rc { color: var(--start); }
 .fl span { font-size: 10.5px; padding: 0 5px; border: 1px solid #d0d7de; border-radius: 3px; margin-right: 3px; background: #fff8c5; }
@@ -75,6 +77,7 @@ export const page = `<!doctype html>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>effect-mode observer</title>
+<link rel="icon" href="data:,">
 <style>${style}</style>
 </head>
 <body>
@@ -103,3 +106,23 @@ export const page = `<!doctype html>
 </body>
 </html>
 `
+
+const hash = (source: string): string => `'sha256-${createHash("sha256").update(source).digest("base64")}'`
+
+/**
+ * The page may run its own script and style only, and talk to its own server only: what
+ * "no network at run time" means, enforced by the browser.
+ */
+export const pageHeaders: Readonly<Record<string, string>> = {
+  "content-security-policy": [
+    "default-src 'none'",
+    `script-src ${hash(script)}`,
+    `style-src ${hash(style)}`,
+    "connect-src 'self'",
+    "img-src 'self' data:",
+    "base-uri 'none'",
+    "frame-ancestors 'none'"
+  ].join("; "),
+  "x-content-type-options": "nosniff",
+  "referrer-policy": "no-referrer"
+}

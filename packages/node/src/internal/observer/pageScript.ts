@@ -28,6 +28,8 @@ export const script = String.raw`
   var queued = [];
   var frame = 0;
   var maxFeed = 200;
+  /** The selected service's timer statistics and supervisor figures, asked for while it is selected. */
+  var stats = null;
 
   function el(tag, cls, text) {
     var e = document.createElement(tag);
@@ -98,11 +100,11 @@ export const script = String.raw`
     var n = {
       id: v.id, view: null, parent: undefined, count: 0, wrap: wrap, row: row, kids: el("div", "kids"),
       tw: el("span", "tw"), label: el("span", "label"), st: el("span", "st"), up: el("span", "up"),
-      rc: el("span", "rc"), fl: el("span", "fl"), tk: el("span", "tk")
+      rc: el("span", "rc"), fl: el("span", "fl"), tk: el("span", "tk"), sv: el("span", "sv")
     };
     wrap.dataset.id = v.id;
     row.style.setProperty("--d", String(v.depth - 1));
-    row.append(n.tw, n.label, n.st, n.up, n.rc, n.fl, n.tk);
+    row.append(n.tw, n.label, n.sv, n.st, n.up, n.rc, n.fl, n.tk);
     wrap.append(row, n.kids);
     n.kids.hidden = !!collapsed;
     setKids(n, 0);
@@ -119,6 +121,7 @@ export const script = String.raw`
       n.st.textContent = v.state;
       n.st.className = "st s-" + v.state;
     }
+    if (o.strategy !== v.strategy) n.sv.textContent = v.strategy || "";
     if (o.restartCount !== v.restartCount) n.rc.textContent = v.restartCount > 0 ? "\u21bb " + v.restartCount : "";
     if (String(o.flags) !== String(v.flags)) {
       n.fl.textContent = "";
@@ -207,6 +210,25 @@ export const script = String.raw`
       });
       details.append(flags);
     }
+    var figures = stats !== null && stats.id === v.id ? stats : null;
+    if (figures && figures.supervisor) {
+      details.append(el("h3", "", "Supervisor"));
+      var sup = el("table");
+      row(sup, ["strategy", figures.supervisor.strategy]);
+      row(sup, ["restarts done", String(figures.supervisor.restarts)]);
+      row(sup, ["escalations", String(figures.supervisor.escalations)]);
+      details.append(sup);
+    }
+    if (figures && figures.timers.length > 0) {
+      details.append(el("h3", "", "Timers"));
+      var timers = el("table");
+      row(timers, ["timer", "ticks", "overlaps", "drift mean", "drift max"], true);
+      figures.timers.forEach(function (k) {
+        row(timers, [k.timer, String(k.ticks), String(k.overlaps),
+          k.drift ? k.drift.meanMillis.toFixed(1) + " ms" : "-", k.drift ? k.drift.maxMillis.toFixed(1) + " ms" : "-"]);
+      });
+      details.append(timers);
+    }
     details.append(el("h3", "", "Tasks"));
     if (v.tasks.length === 0) details.append(el("div", "empty", "none"));
     else {
@@ -229,6 +251,14 @@ export const script = String.raw`
       b.addEventListener("click", function () { act(a[0], id); });
       acts.append(b);
     });
+  }
+
+  function loadStats() {
+    var id = selected;
+    if (id === null) return;
+    fetch(base + "/service?id=" + id).then(function (r) { return r.ok ? r.json() : null; }).then(function (s) {
+      if (s && selected === id) { stats = s; showDetails(); }
+    }, function () {});
   }
 
   function post(name, query) {
@@ -270,6 +300,7 @@ export const script = String.raw`
     n.wrap.classList.add("sel");
     showDetails();
     showActions();
+    loadStats();
   });
 
   function init(msg) {
@@ -317,9 +348,11 @@ export const script = String.raw`
     source.onerror = function () { conn.textContent = "reconnecting"; conn.className = "conn down"; };
   }
 
+  var seconds = 0;
   setInterval(function () {
     tick();
     if (selected !== null) showDetails();
+    if (++seconds % 2 === 0) loadStats();
   }, 1000);
   connect();
 })();

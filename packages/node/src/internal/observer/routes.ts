@@ -10,8 +10,9 @@ import * as FiberSet from "effect/FiberSet"
 import type * as http from "node:http"
 import type { Service } from "@effect-mode/core"
 import { checkAction, checkClient, tokenOf } from "./access.js"
-import { page } from "./page.js"
+import { page, pageHeaders } from "./page.js"
 import type { State } from "./state.js"
+import { statsOf } from "./stats.js"
 
 export const prefix = "/observer"
 
@@ -25,10 +26,17 @@ const routes = [
   "GET  /observer                  the page",
   "GET  /observer/events           the live state as server-sent events",
   "GET  /observer/state            the state as JSON",
+  "GET  /observer/service?id=N     one service's timer statistics and supervisor figures",
   "POST /observer/actions/stop?id=N, /restart?id=N, /crash?id=N, /dump   (token required)"
 ]
 
-type Reply = { readonly status: number; readonly type: string; readonly body: string; readonly allow?: string }
+type Reply = {
+  readonly status: number
+  readonly type: string
+  readonly body: string
+  readonly allow?: string
+  readonly headers?: Readonly<Record<string, string>>
+}
 
 const text = (status: number, body: string, allow?: string): Reply => ({
   status,
@@ -39,7 +47,7 @@ const text = (status: number, body: string, allow?: string): Reply => ({
 const json = (status: number, value: unknown): Reply => ({ status, type: "application/json", body: JSON.stringify(value) })
 
 const send = (req: http.IncomingMessage, res: http.ServerResponse, reply: Reply): void => {
-  const headers: Record<string, string> = { "content-type": reply.type, "cache-control": "no-store" }
+  const headers: Record<string, string> = { ...reply.headers, "content-type": reply.type, "cache-control": "no-store" }
   if (reply.allow !== undefined) headers["allow"] = reply.allow
   res.writeHead(reply.status, headers)
   res.end(req.method === "HEAD" ? undefined : reply.body)
@@ -58,18 +66,25 @@ const actionEffect = (action: Action, service: Service.Service): Effect.Effect<u
   }
 }
 
+/** The service `?id=N` names, or the reply that says why there is none (400, 404). */
+const target = (state: State, url: URL): Reply | { readonly service: Service.Service; readonly id: number; readonly path: string } => {
+  const raw = url.searchParams.get("id")
+  const id = raw === null ? NaN : Number(raw)
+  if (!Number.isInteger(id)) return text(400, `bad or missing id: ${JSON.stringify(raw)} (expected ?id=<service id>)`)
+  const service = state.services.get(id)
+  if (service === undefined) return text(404, `no service with id ${id}`)
+  return { service, id, path: state.views.get(id)?.view.path ?? service.label }
+}
+
 const serviceAction = (
   state: State,
   running: FiberSet.FiberSet,
   action: Action,
   url: URL
 ): Effect.Effect<Reply> => {
-  const raw = url.searchParams.get("id")
-  const id = raw === null ? NaN : Number(raw)
-  if (!Number.isInteger(id)) return Effect.succeed(text(400, `bad or missing id: ${JSON.stringify(raw)} (expected ?id=<service id>)`))
-  const service = state.services.get(id)
-  if (service === undefined) return Effect.succeed(text(404, `no service with id ${id}`))
-  const path = state.views.get(id)?.view.path ?? service.label
+  const found = target(state, url)
+  if ("status" in found) return Effect.succeed(found)
+  const { id, path, service } = found
   const run = actionEffect(action, service).pipe(
     Effect.catchAllCause((cause) => Effect.logWarning(`[Observer] ${action} of ${path} failed`, cause))
   )
@@ -77,6 +92,11 @@ const serviceAction = (
     Effect.zipRight(Effect.logWarning(`[Observer] ${action} of ${path} requested`), FiberSet.run(running, run)),
     Effect.succeed(json(202, { accepted: action, id, path }))
   )
+}
+
+const stats = (state: State, url: URL): Effect.Effect<Reply> => {
+  const found = target(state, url)
+  return "status" in found ? Effect.succeed(found) : Effect.map(statsOf(found.service, found.path), (s) => json(200, s))
 }
 
 const dump = (state: State): Effect.Effect<Reply> =>
@@ -134,9 +154,11 @@ export const handle = (
       })
     }
     const reply = sub === ""
-      ? get(req, () => Effect.succeed({ status: 200, type: "text/html; charset=utf-8", body: page }))
+      ? get(req, () => Effect.succeed({ status: 200, type: "text/html; charset=utf-8", body: page, headers: pageHeaders }))
       : sub === "/events"
       ? get(req, () => Effect.succeed(text(200, "")))
+      : sub === "/service"
+      ? get(req, () => stats(state, url))
       : sub === "/state"
       ? get(req, () => Effect.map(Effect.zipRight(state.round, Clock.currentTimeMillis), (now) => json(200, state.current(now))))
       : sub.startsWith("/actions/")

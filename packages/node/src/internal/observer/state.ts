@@ -11,7 +11,7 @@ import * as Effect from "effect/Effect"
 import * as FiberMap from "effect/FiberMap"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
-import { type Service, ServiceGraph } from "@effect-mode/core"
+import { type Service, ServiceGraph, Supervisor } from "@effect-mode/core"
 import { Clients, encode } from "./clients.js"
 import { type Event, eventsOf, Feed, type Vitals } from "./feed.js"
 import type { Config } from "./options.js"
@@ -120,7 +120,8 @@ export class State {
       const snapshots = yield* Effect.forEach(roots, ServiceGraph.snapshot)
       const all = (yield* Effect.forEach(roots, ServiceGraph.walk)).flat()
       const now = yield* Clock.currentTimeMillis
-      const { changed, removed, views } = diff(this.views, flatten(snapshots, this.views, now))
+      const strategies = new Map(all.filter(Supervisor.isSupervisor).map((s) => [s.id, s.strategy]))
+      const { changed, removed, views } = diff(this.views, flatten(snapshots, this.views, now, strategies))
       this.views = views
       this.services = new Map(all.map((s) => [s.id, s]))
       for (const c of changed) this.record(vitalsOf(c), now)

@@ -24,6 +24,8 @@ export interface NodeView extends Omit<ServiceGraph.Snapshot, "shortlabel" | "up
   /** Server `Clock` millis when the current run began; null unless running. */
   readonly startedAt: number | null
   readonly tasks: ReadonlyArray<TaskView>
+  /** A supervisor's strategy (`"oneForOne"`...); null for other services. */
+  readonly strategy: string | null
 }
 
 /** The views of the previous round, by id, with the serialized form used to compare. */
@@ -53,12 +55,14 @@ const taskViews = (
 
 /**
  * One view per service of the given trees, parents before children. `previous` keeps the
- * instants stable (see `jitterMillis`); `now` is the `Clock` millis of the snapshots.
+ * instants stable (see `jitterMillis`); `now` is the `Clock` millis of the snapshots;
+ * `strategies` the supervisors' strategies by id.
  */
 export const flatten = (
   roots: ReadonlyArray<ServiceGraph.Snapshot>,
   previous: Views,
-  now: number
+  now: number,
+  strategies: ReadonlyMap<number, string> = new Map()
 ): Array<NodeView> => {
   const out: Array<NodeView> = []
   const visit = (s: ServiceGraph.Snapshot, parent: number | null, index: number) => {
@@ -78,7 +82,8 @@ export const flatten = (
       restartCount: s.restartCount,
       startedAt: s.uptimeMillis === null ? null : stable(sameRun ? before.startedAt : null, now - s.uptimeMillis),
       crash: s.crash,
-      tasks: taskViews(s.tasks, before, now)
+      tasks: taskViews(s.tasks, before, now),
+      strategy: strategies.get(s.id) ?? null
     })
     s.children.forEach((c, i) => visit(c, s.id, i))
   }
