@@ -5,10 +5,11 @@
  * nothing is left running once the scope is closed (`Testing.leakFree`).
  */
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Queue, TestClock } from "effect"
+import { Context, Effect, Layer, Queue, TestClock } from "effect"
 import { Service, Testing } from "@effect-mode/core"
 import { Observer, Worker } from "@effect-mode/node"
 import * as http from "node:http"
+import * as net from "node:net"
 
 const token = "test-token-123"
 
@@ -39,6 +40,14 @@ const openStream = (port: number) =>
       res.on("end", () => resume(Effect.succeed({ status: res.statusCode ?? 0, first: text, close: () => req.destroy() })))
     })
   })
+
+/** A port that was free a moment ago (for a server whose port cannot be read back). */
+const freePort = Effect.async<number>((resume) => {
+  const server = net.createServer().listen(0, "127.0.0.1", () => {
+    const { port } = server.address() as net.AddressInfo
+    server.close(() => resume(Effect.succeed(port)))
+  })
+})
 
 /** App with Db under it; Db's starts are counted on a queue. */
 const tree = Effect.gen(function*() {
@@ -87,6 +96,7 @@ describe("Observer.serve", () => {
       expect(missing.status).toBe(404)
       expect(missing.body).toContain("/observer/events")
       expect((yield* request(port, "GET", "/elsewhere")).status).toBe(404)
+      expect((yield* request(port, "GET", "/observer/%2e%2e/livez")).status).toBe(404)
       expect((yield* request(port, "DELETE", "/observer/state")).status).toBe(405)
     }))))
 
@@ -151,6 +161,20 @@ describe("Observer.serve", () => {
       expect(error._tag).toBe("ObserverError")
       expect(error.message).toContain(`127.0.0.1:${port}`)
     }))))
+
+  it.effect("Observer.layer: the tree of a service given by its Tag, served while the layer is alive", () =>
+    Testing.leakFree(Effect.gen(function*() {
+      class App extends Context.Tag("App")<App, Service.Service>() {}
+      const AppLive = Layer.scoped(App, Effect.acquireRelease(Effect.tap(Service.make("App"), (a) => a.start), (a) => a.stop))
+      const port = yield* freePort
+      yield* Effect.scoped(Effect.gen(function*() {
+        yield* Layer.build(Observer.layer(App, { port }).pipe(Layer.provide(AppLive)))
+        expect((yield* state(port)).nodes.map((n) => [n.path, n.state])).toEqual([["App", "running"]])
+      }))
+      // Released: nothing listens there any more.
+      const after = yield* Effect.either(Effect.tryPromise(() => fetch(`http://127.0.0.1:${port}/observer`)))
+      expect(after._tag).toBe("Left")
+    })))
 
   it("bad options throw a TypeError naming them, for the layer and for the Worker", () => {
     const app = Service.make("App")

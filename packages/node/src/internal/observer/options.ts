@@ -59,7 +59,7 @@ export const resolve = (options: Observer.Options, prefix = ""): Config => ({
   actions: actions(prefix, options.actions),
   intervalMillis: interval(prefix, options.interval),
   maxClients: count(`${prefix}maxClients`, options.maxClients, 8, 1),
-  maxBuffered: 1024 * 1024,
+  maxBuffered: 4 * 1024 * 1024,
   feedSize: count(`${prefix}feedSize`, options.feedSize, 200, 1),
   allowRemote: flag(`${prefix}allowRemote`, options.allowRemote)
 })

@@ -145,6 +145,10 @@ export const handle = (
     }
     const refused = checkClient(state.config, req.socket.remoteAddress)
     if (refused !== undefined) return Effect.sync(() => send(req, res, text(403, refused)))
+    if (!owns(url.pathname)) {
+      // "/observer/../livez" and the like: not a path of the observer once normalized.
+      return Effect.sync(() => send(req, res, text(404, `not found: ${url.pathname}\n${routes.join("\n")}`)))
+    }
     const sub = url.pathname.slice(prefix.length).replace(/\/+$/, "")
     if (sub === "/events" && req.method === "GET") {
       return Effect.map(Effect.zipRight(state.round, Clock.currentTimeMillis), (now) => {
@@ -168,7 +172,8 @@ export const handle = (
   }).pipe(
     Effect.catchAllCause((cause) =>
       Effect.zipRight(
-        Effect.logWarning(`[Observer] ${req.method} ${req.url} failed`, cause),
+        // The path only: the query may hold the token.
+        Effect.logWarning(`[Observer] ${req.method} ${(req.url ?? "/").split("?")[0]} failed`, cause),
         Effect.sync(() => {
           if (!res.headersSent) res.writeHead(500)
           res.end()
