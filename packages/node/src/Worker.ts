@@ -15,6 +15,7 @@ import type * as LogLevel from "effect/LogLevel"
 import type * as Scope from "effect/Scope"
 import type { Service, ServiceGraph } from "@effect-mode/core"
 import { resolve } from "./internal/options.js"
+import type * as Observer from "./Observer.js"
 import { ExitCode as internalExitCode, type ProcessState, program } from "./internal/worker.js"
 
 /**
@@ -130,6 +131,12 @@ export interface HealthOptions {
   readonly host?: string
   /** Default "all": see `Readiness`. */
   readonly readiness?: Readiness
+  /**
+   * Also serve the live view of the tree at `/observer` (see `Observer`), to loopback
+   * clients only (`kubectl port-forward`) unless `allowRemote`; actions only with
+   * `actions: { token }`. Default off.
+   */
+  readonly observer?: boolean | Observer.Options
 }
 
 /**

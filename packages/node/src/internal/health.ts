@@ -19,6 +19,7 @@ import type * as Scope from "effect/Scope"
 import { type HealthCheck, ServiceGraph } from "@effect-mode/core"
 import * as http from "node:http"
 import type { AddressInfo } from "node:net"
+import type { Handler as Observer } from "./observer/handler.js"
 import type { ResolvedHealth } from "./options.js"
 import type { Roots } from "./roots.js"
 
@@ -235,8 +236,10 @@ class Admission {
 
 const yielding = Scheduler.timer(0)
 
-const answer = (ctx: HealthContext, admission: Admission, ex: Exchange): Effect.Effect<void> => {
+const answer = (ctx: HealthContext, admission: Admission, ex: Exchange, observer?: Observer): Effect.Effect<void> => {
   const { req } = ex
+  // The observer's page, stream and actions (POST) answer for themselves.
+  if (observer?.owns(req.url)) return observer.handle(req, ex.res)
   if (req.method !== "GET" && req.method !== "HEAD") {
     return write(ex, { ...text(405, "method not allowed: GET or HEAD"), headers: { allow: "GET, HEAD" } })
   }
@@ -263,7 +266,8 @@ const answer = (ctx: HealthContext, admission: Admission, ex: Exchange): Effect.
 export const serve = (
   roots: Roots,
   config: ResolvedHealth,
-  stopping: () => boolean
+  stopping: () => boolean,
+  observer?: Observer
 ): Effect.Effect<number, Error, Scope.Scope> =>
   Effect.gen(function*() {
     const queue = yield* Queue.unbounded<Exchange>()
@@ -290,7 +294,7 @@ export const serve = (
         })
     )
     yield* Effect.forkScoped(
-      Effect.forever(Effect.flatMap(Queue.take(queue), (ex) => FiberSet.run(requests, answer(ctx, admission, ex))))
+      Effect.forever(Effect.flatMap(Queue.take(queue), (ex) => FiberSet.run(requests, answer(ctx, admission, ex, observer))))
     )
     return port
   })

@@ -8,6 +8,7 @@ import * as LogLevel from "effect/LogLevel"
 import * as Option from "effect/Option"
 import type { ServiceGraph } from "@effect-mode/core"
 import type * as Worker from "../Worker.js"
+import { type Config as ObserverConfig, resolve as resolveObserver } from "./observer/options.js"
 
 /** Which services `/readyz` follows, once checked: a function giving the reasons not to be ready. */
 export type ReadinessPolicy = (services: ReadonlyArray<ServiceGraph.Snapshot>) => ReadonlyArray<string>
@@ -31,6 +32,7 @@ export interface ResolvedHealth {
   readonly host: string | undefined
   readonly readiness: ReadinessPolicy
   readonly readinessName: string
+  readonly observer: ObserverConfig | undefined
 }
 
 export const defaultShutdownTimeout = Duration.seconds(25)
@@ -126,14 +128,23 @@ const decodeHealth = (input: unknown): ResolvedHealth | undefined => {
   if (host !== undefined && (typeof host !== "string" || host.length === 0)) {
     throw bad("health.host", host, "a host name or address such as \"127.0.0.1\"")
   }
+  const observer = decodeObserver(input.observer as NonNullable<Worker.Options["health"]>["observer"])
   const policy = readiness ?? "all"
   if (typeof policy === "function") {
-    return { port, host, readiness: policy as ReadinessPolicy, readinessName: "custom" }
+    return { port, host, readiness: policy as ReadinessPolicy, readinessName: "custom", observer }
   }
   if (policy !== "all" && policy !== "roots") {
     throw bad("health.readiness", policy, "\"all\", \"roots\" or a function of the snapshots returning the reasons")
   }
-  return { port, host, readiness: policies[policy], readinessName: policy }
+  return { port, host, readiness: policies[policy], readinessName: policy, observer }
+}
+
+const decodeObserver = (input: NonNullable<Worker.Options["health"]>["observer"]): ObserverConfig | undefined => {
+  if (input === undefined || input === false) return undefined
+  if (input !== true && (typeof input !== "object" || input === null)) {
+    throw bad("health.observer", input, "a boolean or the observer's options, such as { actions: { token } }")
+  }
+  return resolveObserver(input === true ? {} : input, "health.observer.")
 }
 
 const nonEmpty = (value: string | undefined): string | undefined =>

@@ -16,6 +16,7 @@ import type { Service } from "@effect-mode/core"
 import { detector, SliceMonitor } from "./blocking.js"
 import { serve } from "./health.js"
 import { withLogging } from "./logging.js"
+import { makeHandler } from "./observer/handler.js"
 import type { Resolved } from "./options.js"
 import { acquireRoot, beginStop, type Ctx, release, stopRequested } from "./context.js"
 import { watchdog } from "./deadline.js"
@@ -218,7 +219,10 @@ export const program = (root: Root, options: Resolved, state: ProcessState): Eff
     }
     if (options.health !== undefined) {
       const health = options.health
-      const listening = yield* Effect.either(serve(ctx.roots, health, () => ctx.stopping || signals.received !== undefined))
+      const observer = health.observer === undefined
+        ? undefined
+        : yield* makeHandler(Effect.sync(() => ctx.roots.all), health.observer)
+      const listening = yield* Effect.either(serve(ctx.roots, health, () => ctx.stopping || signals.received !== undefined, observer))
       if (listening._tag === "Left") {
         return yield* Effect.as(
           Effect.logError(
@@ -229,7 +233,7 @@ export const program = (root: Root, options: Resolved, state: ProcessState): Eff
         )
       }
       yield* Effect.log(
-        `[Worker] Health endpoints on http://${health.host ?? "localhost"}:${listening.right} (/livez /readyz /healthz /debug)`
+        `[Worker] Health endpoints on http://${health.host ?? "localhost"}:${listening.right} (/livez /readyz /healthz /debug${observer === undefined ? "" : " /observer"})`
       )
     }
     const body = Layer.isLayer(root)
