@@ -20,6 +20,7 @@ import type * as Service from "../Service.js"
 import type * as Timer from "../Timer.js"
 import * as ServiceError from "../ServiceError.js"
 import { bounded } from "./bounded.js"
+import { shortCause } from "./causeText.js"
 import * as schedules from "./schedules.js"
 import { decodeDuration } from "./duration.js"
 import { Run } from "./run.js"
@@ -894,7 +895,11 @@ export class ServiceImpl implements Service.Service {
       let top: ServiceImpl = this
       while (top.supervisor === undefined && top.parent !== undefined) top = top.parent
       const origin = this.pathSync()
-      const logged = this.log(LogLevel.Error, "Crashed", cause)
+      // Once, in one line; the whole cause (stack frames included) at debug.
+      const logged = Effect.zipRight(
+        this.log(LogLevel.Error, `Crashed: ${shortCause(cause)}`),
+        this.log(LogLevel.Debug, "Crashed (the whole cause)", cause)
+      )
       top.markCrashed(cause, origin)
       if (top.supervisor !== undefined) return Effect.zipRight(logged, top.supervisor.onCrash(top, cause))
       return Effect.zipRight(logged, top.stopStartedInBackground())

@@ -39,6 +39,9 @@ const crashedError = (root: Service.Service): Effect.Effect<ServiceError.Crashed
 /** The roots made by `launchRoot`: their start ends when the launch's layer is built. */
 const gates = new WeakMap<Service.Service, Deferred.Deferred<void>>()
 
+/** The layer scope of the launch a `launchRoot` root runs: its `onStop` releases it. */
+const layerScopes = new WeakMap<Service.Service, Scope.CloseableScope>()
+
 /**
  * A root for `Service.launch`: its start begins before the layer is built and ends (it is
  * `running`) once the layer is built, so the tree reads "starting" while the program comes
@@ -49,7 +52,18 @@ const gates = new WeakMap<Service.Service, Deferred.Deferred<void>>()
  */
 export const makeLaunchRoot = (make: Make) => (label: string): Effect.Effect<Service.Service> =>
   Effect.flatMap(Deferred.make<void>(), (gate) =>
-    Effect.map(make(label, { mundaneLevel: "debug", onStarted: () => Deferred.await(gate) }), (root) => {
+    Effect.map(make(label, {
+      mundaneLevel: "debug",
+      onStarted: () => Deferred.await(gate),
+      // The root's stop releases the layer first (its services stop in the reverse order of
+      // the layer graph, the layer's other resources are released), so the root reads
+      // "stopping" for the whole release, and its children are stopped by then.
+      onStop: (self) =>
+        Effect.suspend(() => {
+          const scope = layerScopes.get(self)
+          return scope === undefined ? Effect.void : Scope.close(scope, Exit.void)
+        })
+    }), (root) => {
       gates.set(root, gate)
       return root
     }))
@@ -63,14 +77,21 @@ export const makeLaunch = (make: Make) => {
   ): Effect.Effect<never, E | ServiceError.ServiceError, RIn> =>
     Effect.scoped(Effect.gen(function*() {
       const root = options.root ?? (yield* launchRoot(options.label ?? "App"))
-      // Finalizers run in reverse: the layer is released first, then the root stops.
-      yield* Effect.addFinalizer(() => root.stop)
       const gate = gates.get(root)
+      const scope = yield* Scope.make()
+      // Finalizers run in reverse. A launch root's stop releases the layer (its onStop);
+      // with another root, the layer is released first, then the root stops.
+      if (gate === undefined) {
+        yield* Effect.addFinalizer(() => root.stop)
+        yield* Effect.addFinalizer((exit) => Scope.close(scope, exit))
+      } else {
+        layerScopes.set(root, scope)
+        yield* Effect.addFinalizer((exit) => Scope.close(scope, exit))
+        yield* Effect.addFinalizer(() => root.stop)
+      }
       // A launch root starts now and is running once the layer is built; another root
       // starts once the layer is built.
       const starting = gate === undefined ? undefined : yield* Effect.forkScoped(Effect.either(root.maybeStart))
-      const scope = yield* Scope.make()
-      yield* Effect.addFinalizer((exit) => Scope.close(scope, exit))
       const registry: Registry = { root, members: new Set() }
       const built = yield* Effect.exit(Effect.locally(Layer.buildWithScope(layer, scope), currentRegistry, registry))
       if (Exit.isSuccess(built) && !(yield* root.crashed)) {
