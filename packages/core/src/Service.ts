@@ -912,10 +912,11 @@ export interface LaunchOptions extends internalLaunch.LaunchOptions {}
  * (`Service.Tag`, `Service.layer`, `Service.scoped`), however your own layers wrap or
  * re-export it, joins one tree under a root (label "App" unless told) in start order, with
  * its layer dependencies as edges (`ServiceGraph.Snapshot.dependsOn`). Runs until
- * interrupted, or until a service that nothing supervises crashes: then the tree is stopped
- * in reverse start order, the layer released, and `launch` fails with `Crashed` (the path
- * and cause of the crash). Interrupted, it releases the layer (services stop in the reverse
- * order of the layer graph) and stops the root. `Worker.runMain(layer)` is built on it.
+ * interrupted, or until a service that nothing supervises crashes. Either way the root is
+ * stopped, and its stop releases the layer (services stop in the reverse order of the layer
+ * graph; a shared dependency after the last service using it); after a crash `launch` then
+ * fails with `Crashed` (the path and cause of the crash). `Worker.runMain(layer)` is built
+ * on it.
  *
  * @example
  * ```ts
