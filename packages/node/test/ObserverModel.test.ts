@@ -79,6 +79,7 @@ const snap = (over: Partial<ServiceGraph.Snapshot> = {}): ServiceGraph.Snapshot 
   uptimeMillis: 1_000,
   crash: null,
   tasks: [{ name: "poll", fiberId: 9, status: "Suspended", ageMillis: 1_000 }],
+  dependsOn: [],
   children: [],
   ...over
 })

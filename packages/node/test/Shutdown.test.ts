@@ -57,7 +57,7 @@ describe("Worker.runMain: stopping", () => {
     expect((await child.exited).code).toBe(Worker.ExitCode.shutdownTimeout)
     expect(marks(child)).toEqual(["READY", "onStop Cache (hangs)", "onShutdown Db"])
     expect(child.output()).toMatch(
-      /Not finished within shutdownGrace 1s: Cache \(stopping\), the release of the root's resources$/m
+      /Not finished within shutdownGrace 1s: Worker\/Cache \(stopping\), the release of the root's resources$/m
     )
   }, T)
 })

@@ -133,7 +133,7 @@ describe("Worker.runMain", () => {
     const child = runFixture("layer", { LAYER_CRASH: "1" })
     expect((await child.exited).code).toBe(1)
     expect(marks(child)).toEqual(["READY (db Db)", "onShutdown Cache", "onShutdown Db"])
-    expect(child.output()).toContain(`message="[Worker] Service Cache crashed; exiting with code 1" cause="Error: cache corrupted"`)
+    expect(child.output()).toContain(`message="[Worker] Service Worker/Cache crashed; exiting with code 1" cause="Error: cache corrupted"`)
   }, T)
 
   it("a logger set up in the root layer is used instead of the worker's, never both", async () => {
@@ -142,7 +142,7 @@ describe("Worker.runMain", () => {
     child.signal("SIGTERM")
     expect((await child.exited).code).toBe(0)
     const starting = child.lines.filter((l) => l.text.includes("Starting..."))
-    expect(starting.map((l) => JSON.parse(l.text).message)).toEqual(["[^Db]: Starting...", "[^Cache]: Starting..."])
+    expect(starting.map((l) => JSON.parse(l.text).message)).toEqual(["[^-Db]: Starting...", "[^-Cache]: Starting..."])
   }, T)
 
   it("a blocked event loop is reported with the service and task that held it", async () => {

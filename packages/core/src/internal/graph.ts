@@ -10,6 +10,7 @@ import * as Effect from "effect/Effect"
 import type * as Service from "../Service.js"
 import type * as ServiceGraph from "../ServiceGraph.js"
 import { shortCause } from "./causeText.js"
+import { dependenciesOf } from "./layer/registry.js"
 import { asImpl, type ServiceImpl } from "./service.js"
 
 /** Every service of the subtree, depth first, parents before children. */
@@ -82,6 +83,7 @@ const snapshotAt = (s: ServiceImpl, now: number): Effect.Effect<ServiceGraph.Sna
         reason: shortCause(s.crashCause)
       },
       tasks,
+      dependsOn: dependenciesOf(s).map((d) => d.id),
       children
     }))
   )

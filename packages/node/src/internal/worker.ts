@@ -12,7 +12,7 @@ import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
 import * as Queue from "effect/Queue"
 import * as Scope from "effect/Scope"
-import type { Service } from "@effect-mode/core"
+import { Service } from "@effect-mode/core"
 import { detector, SliceMonitor } from "./blocking.js"
 import { serve } from "./health.js"
 import { withLogging } from "./logging.js"
@@ -20,7 +20,7 @@ import { makeHandler } from "./observer/handler.js"
 import type { Resolved } from "./options.js"
 import { acquireRoot, beginStop, type Ctx, release, stopRequested } from "./context.js"
 import { watchdog } from "./deadline.js"
-import { Roots, servicesOf } from "./roots.js"
+import { Roots } from "./roots.js"
 import { Signals } from "./signals.js"
 
 /** What `runMain` accepts: a service (made by the effect, started here) or a layer of services. */
@@ -141,25 +141,30 @@ const serviceBody = (make: Effect.Effect<Service.Service, unknown, Scope.Scope>,
   })
 
 /**
- * `runMain(layer)`: build the layer (which starts its services), wait until one of the
- * services it exposes stops or crashes, or a signal; then release the layer (which stops
- * them in the reverse order of their start).
+ * `runMain(layer)`: `Service.launch` under a root of the worker's own, so that every
+ * service the layer builds (however the user's layers wrap or re-export it) is in one tree
+ * the dump, the health endpoints and the blocking detector read. The stop begins on a
+ * signal, or when the tree crashes or stops by itself, or when the layer fails to build;
+ * interrupting the launch releases the layer (services stop in reverse dependency order).
  */
 const layerBody = (layer: Layer.Layer<unknown, unknown, never>, ctx: Ctx): Effect.Effect<number> =>
   Effect.gen(function*() {
-    // A signal meanwhile interrupts the build.
-    const built = yield* acquireRoot(ctx, "the build of the root layer", (scope) => Layer.buildWithScope(layer, scope))
-    if (Exit.isSuccess(built)) {
-      yield* ctx.roots.set(servicesOf(built.value))
-      const anyStopped = ctx.roots.all.length === 0
-        ? Effect.never
-        : Effect.raceAll(ctx.roots.all.map((r) => r.waitUntilStopped))
-      yield* Effect.raceFirst(anyStopped, Effect.asVoid(stopRequested(ctx)))
-    }
+    const root = yield* Service.launchRoot("Worker")
+    yield* ctx.roots.set([root])
+    ctx.activity = "the build of the root layer"
+    const launched = yield* Effect.fork(Service.launch(layer, { root }))
+    yield* Effect.raceAll([
+      Effect.asVoid(Fiber.await(launched)),
+      Effect.asVoid(stopRequested(ctx)),
+      root.waitUntilStopped
+    ])
     yield* beginStop(ctx)
-    yield* release(ctx, true)
-    yield* Effect.forEach(ctx.roots.all, (r) => r.stop, { discard: true })
-    return yield* outcome(ctx, Exit.isFailure(built) ? built.cause : undefined, "The root layer failed to build")
+    ctx.activity = "the release of the root layer"
+    // A crash: the launch stops the tree and ends by itself; else it is interrupted.
+    const exit = (yield* root.crashed) ? yield* Fiber.await(launched) : yield* Fiber.interrupt(launched)
+    const crashed = (yield* ctx.roots.crash) !== undefined
+    const failure = Exit.isFailure(exit) && !crashed ? exit.cause : undefined
+    return yield* outcome(ctx, failure, "The root layer failed to build")
   })
 
 // -----------------------------------------------------------------------------

@@ -83,6 +83,7 @@ export const flatten = (
       startedAt: s.uptimeMillis === null ? null : stable(sameRun ? before.startedAt : null, now - s.uptimeMillis),
       crash: s.crash,
       tasks: taskViews(s.tasks, before, now),
+      dependsOn: s.dependsOn,
       strategy: strategies.get(s.id) ?? null
     })
     s.children.forEach((c, i) => visit(c, s.id, i))
