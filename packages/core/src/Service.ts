@@ -490,7 +490,8 @@ export const layer = <I, E, R>(
 /**
  * Runs a service to the end: start it (unless it is started already), wait until it stops
  * or crashes, stop it (in order, children in reverse). Fails with `Crashed` when the tree crashed, `StartFailed` when the
- * start failed. Interrupting it stops the service.
+ * start failed. Interrupting it stops the service. A tree that already crashed and stopped is
+ * not started again: `run` fails with its `Crashed` at once.
  *
  * @example
  * ```ts
@@ -505,15 +506,20 @@ export const layer = <I, E, R>(
  */
 export const run = (service: Service): Effect.Effect<void, ServiceError.ServiceError> => {
   const impl = internal.asImpl(service)
-  return Effect.zipRight(service.maybeStart, service.waitUntilStopped).pipe(
+  const crashed = Effect.suspend(() => {
+    const cause = impl.crashCause
+    if (cause === undefined) return Effect.void
+    return Effect.fail(
+      new ServiceError.Crashed({ label: impl.label, path: impl.crashOrigin ?? impl.pathSync(), cause })
+    )
+  })
+  // A tree that crashed and stopped is not started again behind the caller's back.
+  const start = Effect.suspend(() =>
+    impl.crashCause !== undefined && (impl.phase === "shutdown" || impl.phase === "init") ? crashed : Effect.asVoid(service.maybeStart)
+  )
+  return Effect.zipRight(start, service.waitUntilStopped).pipe(
     Effect.ensuring(service.stop),
-    Effect.zipRight(Effect.suspend(() => {
-      const cause = impl.crashCause
-      if (cause === undefined) return Effect.void
-      return Effect.fail(
-        new ServiceError.Crashed({ label: impl.label, path: impl.crashOrigin ?? impl.pathSync(), cause })
-      )
-    }))
+    Effect.zipRight(crashed)
   )
 }
 

@@ -14,7 +14,7 @@
 import { describe, expect } from "@effect/vitest"
 import { Cause, Effect, Exit, FastCheck as fc, Fiber, Option } from "effect"
 import { Service, Supervisor, Testing } from "@effect-mode/core"
-import * as internal from "@effect-mode/core/internal/service"
+import * as internal from "../src/internal/service.js"
 import { Ledger, settle } from "./fixtures/harness.js"
 import { it } from "./support/it.js"
 

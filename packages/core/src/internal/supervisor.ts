@@ -11,6 +11,8 @@ import * as Queue from "effect/Queue"
 import type * as Service from "../Service.js"
 import * as ServiceError from "../ServiceError.js"
 import { asImpl, ServiceImpl, type SupervisorLink } from "./service.js"
+import { boundedLabel } from "./service/metrics.js"
+import { sleepMillis } from "./sleep.js"
 import { Backoff, checkRestartType, Intensity, type Policy, type RestartType } from "./supervisorPolicy.js"
 
 /** The six strategies: mode's five and OTP's rest-for-one. */
@@ -75,6 +77,9 @@ class Link implements SupervisorLink {
   }
   onStopped(service: ServiceImpl): Effect.Effect<void> {
     return this.owner.childStopped(service)
+  }
+  release(service: ServiceImpl): void {
+    this.owner.release(service)
   }
 }
 
@@ -334,7 +339,7 @@ export class SupervisorImpl extends ServiceImpl {
       }
       if (event._tag === "Crashed") return this.onCrash(entry, event.cause)
       const service = entry.service
-      if (service.crashCause !== undefined || service.restarting || service.phase !== "shutdown") return Effect.void
+      if (service.crashCause !== undefined || service.restartInFlight !== undefined || service.phase !== "shutdown") return Effect.void
       return this.onNormalStop(entry)
     })
   }
@@ -438,7 +443,7 @@ export class SupervisorImpl extends ServiceImpl {
         `${error.message}: escalating the ${cause === undefined ? "stop" : "crash"} of ${entry.service.pathSync()}`,
         cause
       ).pipe(
-        Effect.zipRight(Metric.increment(Metric.tagged(escalations, "supervisor", this.pathSync()))),
+        Effect.zipRight(Metric.increment(Metric.tagged(escalations, "supervisor", boundedLabel("effect_mode_supervisor_escalations", this.pathSync())))),
         Effect.zipRight(this.crashWith(Cause.fail(error)))
       )
     })
@@ -447,7 +452,7 @@ export class SupervisorImpl extends ServiceImpl {
   /** The crashing strategy: the supervisor crashes with the cause of its child's crash. */
   private escalateNow(service: ServiceImpl, cause: Cause.Cause<unknown>): Effect.Effect<void> {
     return this.log(LogLevel.Error, `Escalating the crash of ${service.pathSync()}`, cause).pipe(
-      Effect.zipRight(Metric.increment(Metric.tagged(escalations, "supervisor", this.pathSync()))),
+      Effect.zipRight(Metric.increment(Metric.tagged(escalations, "supervisor", boundedLabel("effect_mode_supervisor_escalations", this.pathSync())))),
       Effect.zipRight(this.crashWith(cause))
     )
   }
@@ -523,7 +528,7 @@ export class SupervisorImpl extends ServiceImpl {
       for (const e of self.ordered(job.drop)) {
         if (e.job === job) self.release(e.service)
       }
-      if (job.delay > 0) yield* Effect.sleep(Duration.millis(job.delay))
+      if (job.delay > 0) yield* sleepMillis(job.delay)
       for (const e of self.ordered(job.start)) {
         if (self.stopSignalled) return
         if (e.job !== job) continue
@@ -569,7 +574,7 @@ export class SupervisorImpl extends ServiceImpl {
       }
       const now = yield* Clock.currentTimeMillis
       entry.backoff?.restarted(now)
-      yield* Metric.increment(Metric.tagged(restarts, "service", service.pathSync()))
+      yield* Metric.increment(Metric.tagged(restarts, "service", boundedLabel("effect_mode_supervisor_restarts", service.pathSync())))
       // A crash between its start and now was ignored while the slot was covered: look again.
       if (service.crashCause !== undefined) yield* self.childCrashed(service, service.crashCause)
       return true

@@ -1,9 +1,10 @@
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import type * as Schedule from "effect/Schedule"
+import * as Schedule from "effect/Schedule"
 import * as ScheduleDecision from "effect/ScheduleDecision"
 import * as Intervals from "effect/ScheduleIntervals"
 import { decodeDuration } from "./duration.js"
+import { checkLabel } from "./service/validate.js"
 
 // The public types are declared once, in Supervisor.ts.
 export type { Options, RestartType } from "../Supervisor.js"
@@ -35,6 +36,12 @@ export interface Policy {
 }
 
 export const decodeOptions = (label: string, options: Options): Policy => {
+  checkLabel(label, "supervisor")
+  if (options.backoff !== undefined && !Schedule.isSchedule(options.backoff)) {
+    throw new TypeError(
+      `Invalid backoff of supervisor ${label}: ${JSON.stringify(String(options.backoff))} is not a Schedule (try Schedule.exponential("100 millis"))`
+    )
+  }
   const maxRestarts = options.maxRestarts ?? defaultMaxRestarts
   if (!Number.isInteger(maxRestarts) || maxRestarts < 0) {
     throw new TypeError(

@@ -11,6 +11,7 @@ import * as LogLevel from "effect/LogLevel"
 import * as Option from "effect/Option"
 import type * as Service from "../Service.js"
 import { decodeDuration } from "./duration.js"
+import { sleepMillis } from "./sleep.js"
 import { decodeMaxDriftCorrection, nowMillis, planThen, type TickState, wake } from "./timer.js"
 import * as timerMetrics from "./timerMetrics.js"
 import { DelayState, FixedRateState } from "./timerState.js"
@@ -53,8 +54,6 @@ export const callWith = <E, R>(
       ? Effect.failCause(cause as Cause.Cause<never>)
       : Effect.logWithLevel(LogLevel.Error, `${kind} ${name} failed (onError: "log", its schedule goes on)`, cause))
 }
-
-const sleepMillis = (millis: number): Effect.Effect<void> => Effect.sleep(Duration.millis(millis))
 
 /** plan → sleep → wake → (unless stopping) call, forever. */
 const loop = <E, R>(self: Service.Service, state: TickState, call: Effect.Effect<void, E, R>): Effect.Effect<void, E, R> => {
