@@ -80,9 +80,11 @@ describe("crash without a supervisor", () => {
       expect(error._tag).toBe("Crashed")
       const crashLine = lines.find((l) => l.message.includes("Crashed"))!
       expect(crashLine.level).toBe("ERROR")
-      expect(crashLine.message).toBe("[^-Consumer]: Crashed")
+      expect(crashLine.message).toMatch(/^\[\^-Consumer\]: Crashed: .*lost connection/)
       expect(crashLine.annotations).toMatchObject({ service: "Consumer", servicePath: "App/Consumer" })
-      expect(crashLine.cause).toContain("lost connection")
+      const whole = lines.find((l) => l.message.includes("Crashed (the whole cause)"))!
+      expect(whole.level).toBe("DEBUG")
+      expect(whole.cause).toContain("lost connection")
     }))
 
   it.effect("a task's defect crashes the service too; a task with onError: log does not", () =>

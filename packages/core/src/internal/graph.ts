@@ -5,12 +5,14 @@
  *
  * @internal
  */
-import * as Cause from "effect/Cause"
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import type * as Service from "../Service.js"
 import type * as ServiceGraph from "../ServiceGraph.js"
+import { shortCause } from "./causeText.js"
 import { asImpl, type ServiceImpl } from "./service.js"
+
+export { shortCause }
 
 /** Every service of the subtree, depth first, parents before children. */
 export const collect = (root: ServiceImpl): Array<ServiceImpl> => {
@@ -34,13 +36,6 @@ export const rootOf = (service: Service.Service): Effect.Effect<Service.Service>
     while (top.parent !== undefined) top = top.parent
     return top
   })
-
-/** The first line of a cause's pretty rendering: enough for a list, the whole is a debug log away. */
-export const shortCause = (cause: Cause.Cause<unknown>): string => {
-  const pretty = Cause.pretty(cause)
-  const line = pretty.split("\n").find((l) => l.trim().length > 0) ?? pretty
-  return line.trim()
-}
 
 /** @internal */
 export const crashOf = (

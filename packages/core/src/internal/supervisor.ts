@@ -408,7 +408,7 @@ export class SupervisorImpl extends ServiceImpl {
         const others = group.length > 1 ? ` (with ${group.length - 1} other service(s))` : ""
         const when = millis > 0 ? ` in ${Duration.format(Duration.millis(millis))}` : ""
         return Effect.zipRight(
-          this.log(LogLevel.Warning, `Restarting ${path}${others}${when}: it ${why}`, cause),
+          this.log(LogLevel.Warning, `Restarting ${path}${others}${when}: it ${why}`),
           this.schedule({ stop: group, drop, start, delay: millis })
         )
       })

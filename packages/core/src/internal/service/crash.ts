@@ -9,6 +9,7 @@
 import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
 import * as LogLevel from "effect/LogLevel"
+import { shortCause } from "../causeText.js"
 import { onStopFiber, runningCodeOf } from "./fiberRefs.js"
 import type { ServiceImpl } from "./impl.js"
 import * as lifecycle from "./lifecycle.js"
@@ -27,7 +28,11 @@ export const crashWith = (s: ServiceImpl, cause: Cause.Cause<unknown>): Effect.E
     let top: ServiceImpl = s
     while (top.supervisor === undefined && top.parent !== undefined) top = top.parent
     const origin = tree.path(s)
-    const logged = s.log(LogLevel.Error, "Crashed", cause)
+    // one line at error; the whole cause at debug
+    const logged = Effect.zipRight(
+      s.log(LogLevel.Error, `Crashed: ${shortCause(cause)}`),
+      s.log(LogLevel.Debug, "Crashed (the whole cause)", cause)
+    )
     metrics.crashed()
     markTree(top, cause, origin)
     const link = top.supervisor
