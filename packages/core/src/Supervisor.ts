@@ -67,7 +67,13 @@ export type RestartType = "permanent" | "transient" | "temporary"
  * @since 0.1.0
  * @category models
  */
-export type Strategy = internal.Strategy
+export type Strategy =
+  | "oneForOne"
+  | "oneForAll"
+  | "restForOne"
+  | "forfeitOneForOne"
+  | "forfeitOneForAll"
+  | "crashing"
 
 /**
  * The options of a supervisor. Invalid values throw a `TypeError` naming them when the

@@ -292,6 +292,9 @@ export class ServiceImpl implements Service.Service {
   detach(): void {
     tree.detach(this)
   }
+  placeChild(child: ServiceImpl, position: number): void {
+    tree.place(this, child, position)
+  }
   addDependency<S extends Service.Service>(child: S): Effect.Effect<S> {
     return tree.addDependency(this, child)
   }

@@ -61,6 +61,15 @@ export const attach = (parent: ServiceImpl, child: ServiceImpl): void => {
   parent.children.push(child)
 }
 
+/** Moves `child` (a child of `parent`) to `position` among its children (a supervisor's slot order). */
+export const place = (parent: ServiceImpl, child: ServiceImpl, position: number): void => {
+  const children = parent.children
+  const from = children.indexOf(child)
+  if (from < 0 || position < 0 || position >= children.length - 1 || from === position) return
+  children.splice(from, 1)
+  children.splice(position, 0, child)
+}
+
 /** Takes `s` out of its parent's children (and the parent's run). */
 export const detach = (s: ServiceImpl): void => {
   const parent = s.parent
