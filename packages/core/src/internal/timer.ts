@@ -1,3 +1,9 @@
+/**
+ * Timers: `Timer.make` and mode's `itertimer`, tick streams over a timer state
+ * (timerState.ts) that sleep on `Clock` (in steps for long intervals, sleep.ts).
+ *
+ * @internal
+ */
 import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
