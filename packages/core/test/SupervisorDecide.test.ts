@@ -2,7 +2,8 @@
  * The restart decision of a supervisor, without fibers: an event, the slots, the strategy,
  * the intensity and the time in, a plan and the new restart times out.
  */
-import { describe, expect, it } from "@effect/vitest"
+import { describe, expect } from "@effect/vitest"
+import { it } from "./support/it.js"
 import { Cause } from "effect"
 import { admit, decide, fromArray, type Slot } from "../src/internal/supervisor/decide.js"
 import { groupOf, strategyOf } from "../src/internal/supervisor/strategy.js"
@@ -25,24 +26,24 @@ const intensity = (times: ReadonlyArray<number> = []) => ({ times, maxRestarts: 
 const crashOf = (index: number) => ({ _tag: "Crashed" as const, index, cause })
 
 describe("decide", () => {
-  it("one-for-one restarts the crashed slot alone and records the restart", () => {
+  it.plain("one-for-one restarts the crashed slot alone and records the restart", () => {
     const { plan, times } = decide(crashOf(1), fromArray([up(), down(), up()]), strategyOf("oneForOne", "S"), intensity(), 100)
     expect(plan).toEqual({ _tag: "Restart", index: 1, why: "crashed", stop: [1], drop: [], start: [1] })
     expect(times).toEqual([100])
   })
 
-  it("rest-for-one covers the slot and those after it; a temporary sibling is dropped", () => {
+  it.plain("rest-for-one covers the slot and those after it; a temporary sibling is dropped", () => {
     const slots = fromArray([up(), down(), up({ restart: "temporary" }), up()])
     const { plan } = decide(crashOf(1), slots, strategyOf("restForOne", "S"), intensity(), 0)
     expect(plan).toEqual({ _tag: "Restart", index: 1, why: "crashed", stop: [1, 2, 3], drop: [2], start: [1, 3] })
   })
 
-  it("one-for-all covers every slot", () => {
+  it.plain("one-for-all covers every slot", () => {
     const { plan } = decide(crashOf(0), fromArray([down(), up()]), strategyOf("oneForAll", "S"), intensity(), 0)
     expect(plan).toMatchObject({ _tag: "Restart", stop: [0, 1], start: [0, 1] })
   })
 
-  it("past the intensity the crash is escalated, and old restarts leave the window", () => {
+  it.plain("past the intensity the crash is escalated, and old restarts leave the window", () => {
     const full = decide(crashOf(0), fromArray([down()]), strategyOf("oneForOne", "S"), intensity([1000, 2000, 3000]), 4000)
     expect(full.plan).toEqual({ _tag: "Escalate", index: 0, why: "intensity" })
     const later = decide(crashOf(0), fromArray([down()]), strategyOf("oneForOne", "S"), intensity([1000, 2000, 3000]), 6500)
@@ -50,13 +51,13 @@ describe("decide", () => {
     expect(later.times).toEqual([2000, 3000, 6500])
   })
 
-  it("a temporary slot that crashed is dropped, not restarted", () => {
+  it.plain("a temporary slot that crashed is dropped, not restarted", () => {
     const { plan, times } = decide(crashOf(0), fromArray([down({ restart: "temporary" })]), strategyOf("oneForOne", "S"), intensity(), 0)
     expect(plan).toEqual({ _tag: "Drop", index: 0 })
     expect(times).toEqual([])
   })
 
-  it("forfeit strategies stop what is still started and restart nothing", () => {
+  it.plain("forfeit strategies stop what is still started and restart nothing", () => {
     const slots = fromArray([up(), down(), down({ crashed: false, started: false })])
     expect(decide(crashOf(1), slots, strategyOf("forfeitOneForAll", "S"), intensity(), 0).plan).toEqual({
       _tag: "Forfeit",
@@ -70,7 +71,7 @@ describe("decide", () => {
     })
   })
 
-  it("the crashing strategy escalates at once", () => {
+  it.plain("the crashing strategy escalates at once", () => {
     expect(decide(crashOf(0), fromArray([down()]), strategyOf("crashing", "S"), intensity(), 0).plan).toEqual({
       _tag: "Escalate",
       index: 0,
@@ -78,7 +79,7 @@ describe("decide", () => {
     })
   })
 
-  it("normal stops follow the restart type under the restart strategies only", () => {
+  it.plain("normal stops follow the restart type under the restart strategies only", () => {
     const stopped = (restart: Slot["restart"]) => fromArray([down({ crashed: false, restart })])
     const stop = { _tag: "Stopped" as const, index: 0 }
     const oneForOne = strategyOf("oneForOne", "S")
@@ -90,7 +91,7 @@ describe("decide", () => {
     expect(decide(stop, fromArray([down({ crashed: false, restarting: true })]), oneForOne, intensity(), 0).plan).toEqual({ _tag: "Ignore" })
   })
 
-  it("stale events are ignored; a slot moved away is released", () => {
+  it.plain("stale events are ignored; a slot moved away is released", () => {
     const oneForOne = strategyOf("oneForOne", "S")
     expect(decide(crashOf(0), fromArray([up()]), oneForOne, intensity(), 0).plan).toEqual({ _tag: "Ignore" })
     expect(decide(crashOf(0), fromArray([down({ pending: true })]), oneForOne, intensity(), 0).plan).toEqual({ _tag: "Ignore" })
@@ -104,12 +105,12 @@ describe("decide", () => {
 })
 
 describe("admit and strategies", () => {
-  it("admit refuses the restart past maxRestarts within the window", () => {
+  it.plain("admit refuses the restart past maxRestarts within the window", () => {
     expect(admit({ times: [], maxRestarts: 0, withinMillis: 10 }, 0)).toEqual({ allowed: false, times: [] })
     expect(admit({ times: [0, 5], maxRestarts: 2, withinMillis: 10 }, 10)).toEqual({ allowed: true, times: [5, 10] })
   })
 
-  it("groups, and a strategy that is not one is refused naming it", () => {
+  it.plain("groups, and a strategy that is not one is refused naming it", () => {
     expect(groupOf(strategyOf("restForOne", "S"), 2, 4)).toEqual([2, 3])
     expect(() => strategyOf("oneForSome", "S")).toThrow(/strategy of supervisor S: "oneForSome"/)
   })

@@ -15,6 +15,7 @@ import type { ServiceImpl } from "./impl.js"
 import * as lifecycle from "./lifecycle.js"
 import * as metrics from "./metrics.js"
 import { stopNow } from "./stop.js"
+import * as spans from "./spans.js"
 import * as tree from "./tree.js"
 
 /** @internal */
@@ -22,9 +23,10 @@ export const crash = (s: ServiceImpl, reason: unknown): Effect.Effect<void> =>
   crashWith(s, Cause.isCause(reason) ? reason : Cause.fail(reason))
 
 /** @internal */
-export const crashWith = (s: ServiceImpl, cause: Cause.Cause<unknown>): Effect.Effect<void> =>
+export const crashWith = (s: ServiceImpl, reason: Cause.Cause<unknown>): Effect.Effect<void> =>
   Effect.suspend(() => {
     if (s.crashCause !== undefined) return Effect.void
+    const cause = spans.original(reason)
     let top: ServiceImpl = s
     while (top.supervisor === undefined && top.parent !== undefined) top = top.parent
     const origin = tree.path(s)
@@ -39,7 +41,7 @@ export const crashWith = (s: ServiceImpl, cause: Cause.Cause<unknown>): Effect.E
     const next = link !== undefined
       ? Effect.zipRight(logged, link.onCrash(top, cause))
       : Effect.zipRight(logged, stopStartedInBackground(top))
-    return next
+    return spans.crash(s, origin, next)
   })
 
 /** Marks `s` and everything under it crashed with `cause` (a service crashed already keeps its cause). */

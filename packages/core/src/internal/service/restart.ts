@@ -17,6 +17,7 @@ import { runningCodeOf } from "./fiberRefs.js"
 import type { ServiceImpl } from "./impl.js"
 import * as lifecycle from "./lifecycle.js"
 import * as metrics from "./metrics.js"
+import * as spans from "./spans.js"
 import * as tree from "./tree.js"
 
 /** @internal */
@@ -38,7 +39,7 @@ const restartNow = (s: ServiceImpl): Effect.Effect<void, ServiceError.ServiceErr
     if (s.restartInFlight !== undefined) return s.restartInFlight
     const done = Deferred.unsafeMake<void, ServiceError.ServiceError>(FiberId.none)
     s.restartInFlight = Deferred.await(done)
-    return restartSteps(s).pipe(Effect.onExit((exit) =>
+    return spans.lifecycle(s, "Service.restart", restartSteps(s)).pipe(Effect.onExit((exit) =>
       Effect.sync(() => {
         s.restartInFlight = undefined
         Deferred.unsafeDone(done, exit)
@@ -68,7 +69,7 @@ const restartSteps = (s: ServiceImpl): Effect.Effect<void, ServiceError.ServiceE
       const onRestart = s.options.onRestart
       if (onRestart === undefined) return s.start
       return Effect.catchAllCause(
-        s.userCode(Effect.suspend(() => onRestart(s))),
+        spans.hook(s, "onRestart", s.userCode(Effect.suspend(() => onRestart(s)))),
         (cause) => restartFailed(s, cause)
       ).pipe(Effect.zipRight(s.start))
     }))
@@ -82,6 +83,7 @@ const restartSteps = (s: ServiceImpl): Effect.Effect<void, ServiceError.ServiceE
 const restartFailed = (s: ServiceImpl, cause: Cause.Cause<unknown>): Effect.Effect<never, ServiceError.ServiceError> => {
   if (Cause.isInterruptedOnly(cause)) return Effect.failCause(cause as Cause.Cause<never>)
   return Effect.suspend(() => {
+    cause = spans.original(cause)
     lifecycle.markCrash(s, cause, tree.path(s))
     lifecycle.signalStop(s)
     return Effect.zipRight(

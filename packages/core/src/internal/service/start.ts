@@ -19,6 +19,7 @@ import { isolateStop } from "./fiberRefs.js"
 import { asImpl, type ServiceImpl } from "./impl.js"
 import * as lifecycle from "./lifecycle.js"
 import { teardown } from "./stop.js"
+import * as spans from "./spans.js"
 import { forkTasks } from "./tasks.js"
 import * as tree from "./tree.js"
 
@@ -41,11 +42,12 @@ export const maybeStart = (s: ServiceImpl): Effect.Effect<boolean, ServiceError.
 /** A start hook: interruptible, and cut short when a stop is requested meanwhile. */
 export const startHook = (
   s: ServiceImpl,
+  name: string,
   fn: ((self: Service.Service) => Effect.Effect<unknown, unknown, any>) | undefined
 ): Effect.Effect<void, unknown> => {
   if (fn === undefined) return Effect.void
   return Effect.interruptible(
-    Effect.raceFirst(Effect.asVoid(s.userCode(Effect.suspend(() => fn(s)))), s.stopSignal.await)
+    Effect.raceFirst(Effect.asVoid(spans.hook(s, name, s.userCode(Effect.suspend(() => fn(s))))), s.stopSignal.await)
   )
 }
 
@@ -53,7 +55,11 @@ const doStart = (s: ServiceImpl): Effect.Effect<void, ServiceError.ServiceError>
   Effect.uninterruptible(Effect.suspend(() => {
     const run = new Run()
     lifecycle.toStarting(s, run)
-    return Effect.flatMap(Effect.exit(startSteps(s, run)), (exit) => finishStart(s, run, exit))
+    // StartFailed is made outside the span: Effect would proxy it inside
+    return Effect.flatMap(
+      Effect.exit(spans.lifecycle(s, "Service.start", startSteps(s, run))),
+      (exit) => finishStart(s, run, exit)
+    )
   }))
 
 const startSteps = (s: ServiceImpl, run: Run): Effect.Effect<void, unknown> => {
@@ -69,12 +75,12 @@ const startSteps = (s: ServiceImpl, run: Run): Effect.Effect<void, unknown> => {
       s.depsAdded = true
     }
     if (!s.firstStartDone) {
-      yield* startHook(s, options.onFirstStart)
+      yield* startHook(s, "onFirstStart", options.onFirstStart)
       s.firstStartDone = true
       if (s.stopSignalled) return
     }
     yield* s.log(s.mundane, "Starting...")
-    yield* startHook(s, options.onStart)
+    yield* startHook(s, "onStart", options.onStart)
     if (s.stopSignalled) return
     if (options.tasks !== undefined && options.tasks.length > 0) yield* forkTasks(s, run, options.tasks)
     for (const child of [...s.children]) {
@@ -83,7 +89,7 @@ const startSteps = (s: ServiceImpl, run: Run): Effect.Effect<void, unknown> => {
       yield* child.maybeStart
       if (s.stopSignalled) return
     }
-    yield* startHook(s, options.onStarted)
+    yield* startHook(s, "onStarted", options.onStarted)
   })
 }
 
@@ -96,7 +102,7 @@ const finishStart = (s: ServiceImpl, run: Run, exit: Exit.Exit<void, unknown>): 
   // acquired, in reverse, and say why.
   return isolateStop(teardown(s, run, false)).pipe(
     Effect.zipRight(Effect.suspend(() => {
-      const failure = Exit.isFailure(exit) ? exit.cause : s.crashCause
+      const failure = Exit.isFailure(exit) ? spans.original(exit.cause) : s.crashCause
       if (failure !== undefined && !Cause.isInterruptedOnly(failure)) {
         lifecycle.markCrash(s, failure, tree.path(s))
         lifecycle.toShutdown(s)

@@ -23,6 +23,7 @@ import { stopInBackground } from "./crash.js"
 import { isolateStop, onStopFiber, runningCodeOf } from "./fiberRefs.js"
 import type { ServiceImpl } from "./impl.js"
 import * as lifecycle from "./lifecycle.js"
+import * as spans from "./spans.js"
 import * as tree from "./tree.js"
 
 /** @internal */
@@ -62,7 +63,9 @@ export const stopNow = (s: ServiceImpl): Effect.Effect<void> =>
 const doStop = (s: ServiceImpl): Effect.Effect<void> => {
   const run = s.run!
   lifecycle.toStopping(s)
-  return isolateStop(
+  return isolateStop(spans.lifecycle(
+    s,
+    "Service.stop",
     s.log(s.mundane, "Stopping...").pipe(
       Effect.zipRight(teardown(s, run, true)),
       Effect.zipRight(Effect.sync(() => lifecycle.toShutdown(s))),
@@ -70,11 +73,9 @@ const doStop = (s: ServiceImpl): Effect.Effect<void> => {
       Effect.zipRight(Effect.suspend(() => {
         const link = s.supervisor
         return link?.onStopped === undefined || s.restartInFlight !== undefined ? Effect.void : link.onStopped(s)
-      })),
-      // whatever happened, nobody waits for this stop any longer than it ran
-      Effect.onExit(() => Effect.sync(() => s.lifecycle._tag === "Stopping" && lifecycle.toShutdown(s)))
+      }))
     )
-  )
+  ))
 }
 
 /** One stop step: bounded by `stopTimeout`, its failure logged and recorded, never failing. */
@@ -83,7 +84,7 @@ export const stopStep = (s: ServiceImpl, what: string, effect: Effect.Effect<unk
     Effect.catchAllCause((cause) =>
       Effect.zipRight(
         Effect.sync(() => {
-          s.lastStopFailure = cause
+          s.lastStopFailure = spans.original(cause)
         }),
         s.log(LogLevel.Warning, `${what} failed while stopping`, cause)
       )
@@ -96,7 +97,7 @@ const stopHook = (
   fn: ((self: Service.Service) => Effect.Effect<unknown, unknown, any>) | undefined
 ): Effect.Effect<void> => {
   if (fn === undefined) return Effect.void
-  return stopStep(s, name, s.userCode(Effect.suspend(() => fn(s))))
+  return spans.hook(s, name, stopStep(s, name, s.userCode(Effect.suspend(() => fn(s)))))
 }
 
 /**
