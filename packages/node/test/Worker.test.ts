@@ -66,7 +66,7 @@ describe("Worker.runMain", () => {
     expect(out.slice(out.indexOf("[Worker] Service App/Ingest crashed"))).toContain("boom: the broker went away")
     expect(marks(child)).toEqual(["onShutdown Ingest", "onShutdown App"])
     // The pretty format names the service mode's way, not with annotation lines.
-    expect(out).toMatch(/ERROR \(#\d+\): \[\^-Ingest\]: Crashed\n {2}Error: boom/)
+    expect(out).toMatch(/ERROR \(#\d+\): \[\^-Ingest\]: Crashed: Error: boom/)
     expect(out).not.toContain("servicePath:")
   }, T)
 
