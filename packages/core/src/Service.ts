@@ -18,6 +18,7 @@ import type * as Beacon from "./Beacon.js"
 import type * as Diag from "./Diag.js"
 import * as internalSchedules from "./internal/schedules.js"
 import * as internal from "./internal/service.js"
+import * as internalTask from "./internal/service/task.js"
 import * as ServiceError from "./ServiceError.js"
 import type * as Timer from "./Timer.js"
 
@@ -278,7 +279,9 @@ export const make = <E = never, R = never>(label: string, options: Options<E, R>
   Effect.map(Effect.context<R>(), (context): Service => new internal.ServiceImpl(label, options, context))
 
 /**
- * Declares a background task (mode's `@Service.task`).
+ * Declares a background task (mode's `@Service.task`). It runs under `name` (default: the
+ * function's name, else `task-N`, its position among the service's tasks). Like `timer` and
+ * `crontab`, a bad `name` or `onError` throws a `TypeError` naming it when declared.
  *
  * @example
  * ```ts
@@ -294,12 +297,8 @@ export const make = <E = never, R = never>(label: string, options: Options<E, R>
  * @since 0.1.0
  * @category constructors
  */
-export const task = <E, R>(fn: (self: Service) => Effect.Effect<void, E, R>, options: TaskOptions = {}): Task<E, R> => ({
-  _tag: "Task",
-  name: options.name ?? (fn.name === "" ? undefined : fn.name),
-  onError: options.onError ?? "crash",
-  run: fn
-})
+export const task: <E, R>(fn: (self: Service) => Effect.Effect<void, E, R>, options?: TaskOptions) => Task<E, R> =
+  internalTask.task
 
 /**
  * Declares a timer task (mode's `@Service.timer`): `fn` runs after every `interval`,

@@ -186,6 +186,43 @@ describe("defect 5: bad input fails when declared, naming the option and the val
   })
 })
 
+describe("one task constructor for task, timer and crontab", () => {
+  it.plain("the same validation, when declared", () => {
+    for (const declare of [
+      (options: Service.TaskOptions) => Service.task(() => Effect.void, options),
+      (options: Service.TaskOptions) => Service.timer("1 second", () => Effect.void, options),
+      (options: Service.TaskOptions) => Service.crontab("* * * * *", () => Effect.void, options)
+    ]) {
+      expect(() => declare({ onError: "ignore" as never })).toThrow(/onError of Service\.\w+.*"ignore"/)
+      expect(() => declare({ name: 42 as never })).toThrow(/task name: "42"/)
+      expect(() => declare({ name: "" })).toThrow(/task name: ""/)
+    }
+    expect(() => Service.task("not a function" as never)).toThrow(/function of Service.task/)
+  })
+
+  it.effect("a timer declared without a name runs under task-N, told by the fork", () =>
+    Effect.gen(function*() {
+      const lines: Array<Captured> = []
+      yield* captureLogs(
+        Effect.gen(function*() {
+          const svc = yield* Service.make("Named", {
+            tasks: [
+              Service.task((self) => self.sleep("1 day"), { name: "idle" }),
+              Service.timer("1 second", () => Effect.fail("flaky"), { onError: "log" })
+            ]
+          })
+          yield* svc.start
+          yield* TestClock.adjust("1 second")
+          yield* svc.stop
+        }),
+        lines
+      )
+      const failed = lines.find((l) => l.message.includes("failed"))
+      expect(failed?.message).toContain("Timer task-2 failed")
+      expect(failed?.annotations["task"]).toBe("task-2")
+    }))
+})
+
 describe("defect 6: Service.run on a tree that crashed and stopped", () => {
   it.effect("fails with Crashed and does not start the tree again", () =>
     Effect.gen(function*() {

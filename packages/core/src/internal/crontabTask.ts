@@ -11,7 +11,8 @@ import type * as Crontab from "../Crontab.js"
 import type * as Service from "../Service.js"
 import * as cron from "./cron.js"
 import { sleepUntil } from "./sleep.js"
-import { callWith, declaredName, decodeOnError, taskName } from "./timerTask.js"
+import { make as makeTask } from "./service/task.js"
+import { callWith } from "./timerTask.js"
 
 /** Runs `call` at every time `tab` matches, until the service stops. */
 export const runCrontab = <E, R>(
@@ -45,14 +46,6 @@ export const crontab = <E, R>(
   options: Service.CrontabTaskOptions = {}
 ): Service.Task<E, R> => {
   const tab = cron.unsafeParse(cronFormat, options.timezone)
-  const declared = declaredName(options.name, fn)
-  const onError = decodeOnError(options.onError, `Service.crontab ${JSON.stringify(cronFormat)}`)
-  return {
-    _tag: "Task",
-    name: declared,
-    onError,
-    run: (self) =>
-      Effect.flatMap(taskName(declared, "crontab"), (name) =>
-        Effect.suspend(() => runCrontab(self, tab, callWith(self, fn, "Crontab", name, onError))))
-  }
+  return makeTask(`Service.crontab ${JSON.stringify(cronFormat)}`, "crontab", fn, options, (self, name, onError) =>
+    Effect.suspend(() => runCrontab(self, tab, callWith(self, fn, "Crontab", name, onError))))
 }

@@ -18,18 +18,15 @@ import type * as Service from "../../Service.js"
 import type { Run } from "../run.js"
 import { onStopFiber, type OuterRefs, runningCodeOf, withOuterRefs } from "./fiberRefs.js"
 import type { ServiceImpl } from "./impl.js"
+import { defaultName, runAs } from "./task.js"
 import * as tree from "./tree.js"
 
 /** Forks the declared tasks in order, each behind the error boundary. */
 export const forkTasks = (s: ServiceImpl, run: Run, tasks: ReadonlyArray<Service.Task<any, any>>): Effect.Effect<void> =>
-  Effect.forEach(tasks, (task, index) =>
-    forkGuarded(
-      s,
-      run,
-      Effect.suspend(() => task.run(s)),
-      task.name ?? `task-${index + 1}`,
-      task.onError
-    ), { discard: true })
+  Effect.forEach(tasks, (task, index) => {
+    const name = task.name ?? defaultName(index)
+    return forkGuarded(s, run, Effect.suspend(() => runAs(task, s, name)), name, task.onError)
+  }, { discard: true })
 
 /**
  * `forkIn(run, guard(effect, name, onError), name)`, cheaper. What user code runs with (as
