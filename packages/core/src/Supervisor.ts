@@ -266,6 +266,7 @@ export const make = (
   options: Options = {}
 ): Effect.Effect<Supervisor> => {
   const decoded = policy.decodeOptions(label, options)
+  internal.checkStrategy(strategy, label)
   return Effect.flatMap(Queue.unbounded<any>(), (events) =>
     Effect.map(Effect.context<never>(), (context) => {
       const supervisor = new internal.SupervisorImpl(label, strategy, decoded, events, context)

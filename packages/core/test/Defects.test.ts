@@ -180,6 +180,10 @@ describe("defect 5: bad input fails when declared, naming the option and the val
     )
   })
 
+  it.plain("a strategy that is not one", () => {
+    expect(() => Supervisor.make("oneForSome" as never, "S")).toThrow(/strategy of supervisor S: "oneForSome"/)
+  })
+
   it.plain("a time zone offset out of range", () => {
     expect(() => Service.crontab("0 9 * * *", () => Effect.void, { timezone: "+99:00" })).toThrow(/"\+99:00"/)
     expect(Either.isLeft(Crontab.parse("0 9 * * *", { timezone: "-25:00" }))).toBe(true)

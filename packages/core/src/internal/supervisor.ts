@@ -16,6 +16,11 @@ import { strategyOf } from "./supervisor/strategy.js"
 import type { Policy } from "./supervisorPolicy.js"
 
 export { childSpec } from "./supervisor/entries.js"
+
+/** Throws a `TypeError` naming a strategy that is not one (when the supervisor is declared). */
+export const checkStrategy = (strategy: unknown, label: string): void => {
+  strategyOf(strategy, label)
+}
 export { escalations, restarts } from "./supervisor/metrics.js"
 
 const hooks: Service.Options<never, never> = {
