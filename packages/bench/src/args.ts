@@ -42,12 +42,12 @@ export interface Args {
  *
  * @since 0.0.0
  */
-export const usage = `usage: pnpm bench [--scenario tree|restart|timers|shutdown|soak|all] [--n N[,N...]] [--runs K]
+export const usage = `usage: pnpm bench [--scenario tree|restart|timers|shutdown|soak|virtual-time|all] [--n N[,N...]] [--runs K]
                   [--subject S[,S...]] [--json FILE] [--cpu-prof DIR]
 
   --scenario   which scenario(s) to run, comma-separated (default: all)
   --n          size(s) instead of the scenario's defaults (tree: services; restart/soak: restarts;
-               timers: timers; shutdown: services)
+               timers: timers; shutdown: services; virtual-time: services)
   --runs       runs per subject and size (default: per scenario); the table shows medians
   --subject    only these subjects (e.g. effect-mode,baseline-effect)
   --json       write the rows (medians) as a JSON array to FILE

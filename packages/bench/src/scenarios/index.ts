@@ -146,5 +146,21 @@ export const scenarios: ReadonlyArray<Scenario> = [
       { key: "peakRssMb", header: "peak RSS MB" }
     ],
     run: lazy(() => import("./soak.js"), (m) => m.runSoak)
+  },
+  {
+    name: "virtual-time",
+    description: "N services with a 1 s Service.timer over 10 virtual minutes: Testing.virtualTime vs Effect's TestClock " +
+      "(TestClock subjects capped at 20 services), real ms per 1,000 wake-ups; -bare: Effect fibers on Schedule.spaced",
+    subjects: ["effect-mode", "effect-mode-bare", "baseline-testclock", "baseline-testclock-bare"],
+    defaultSizes: [200],
+    defaultRuns: () => 1,
+    columns: [
+      { key: "msPer1k", header: "ms/1k wake-ups" },
+      { key: "wakeupsPerSec", header: "wake-ups/s" },
+      { key: "wakeups", header: "wake-ups", ratio: false },
+      { key: "services", header: "services", ratio: false },
+      { key: "peakRssMb", header: "peak RSS MB" }
+    ],
+    run: lazy(() => import("./virtualTime.js"), (m) => m.runVirtualTime)
   }
 ]
