@@ -214,7 +214,7 @@ export class ServiceImpl implements Service.Service {
   annotations(): Record<string, string> {
     return log.annotations(this)
   }
-  log(level: LogLevel.LogLevel, message: string, cause?: Cause.Cause<unknown>): Effect.Effect<void> {
+  log(level: LogLevel.LogLevel, message: string | (() => string), cause?: Cause.Cause<unknown>): Effect.Effect<void> {
     return log.log(this, level, message, cause)
   }
   userCode<A, E>(effect: Effect.Effect<A, E, any>): Effect.Effect<A, E> {
