@@ -12,8 +12,6 @@ import type * as ServiceGraph from "../ServiceGraph.js"
 import { shortCause } from "./causeText.js"
 import { asImpl, type ServiceImpl } from "./service.js"
 
-export { shortCause }
-
 /** Every service of the subtree, depth first, parents before children. */
 export const collect = (root: ServiceImpl): Array<ServiceImpl> => {
   const all: Array<ServiceImpl> = []
@@ -36,6 +34,7 @@ export const rootOf = (service: Service.Service): Effect.Effect<Service.Service>
     while (top.parent !== undefined) top = top.parent
     return top
   })
+
 
 /** @internal */
 export const crashOf = (
