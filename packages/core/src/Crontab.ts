@@ -12,6 +12,7 @@ import * as Clock from "effect/Clock"
 import type * as Cron from "effect/Cron"
 import type * as DateTime from "effect/DateTime"
 import * as Effect from "effect/Effect"
+import type * as Either from "effect/Either"
 import { dual } from "effect/Function"
 import * as internal from "./internal/cron.js"
 
@@ -22,7 +23,7 @@ import * as internal from "./internal/cron.js"
  * ```ts
  * import { Crontab } from "@effect-mode/core"
  *
- * const nightly: Crontab.Crontab = Crontab.parse("0 20 * * *", { timezone: "America/Los_Angeles" })
+ * const nightly: Crontab.Crontab = Crontab.unsafeParse("0 20 * * *", { timezone: "America/Los_Angeles" })
  * console.log(nightly.timezone) // "America/Los_Angeles"
  * ```
  *
@@ -58,21 +59,41 @@ export interface Options {
 }
 
 /**
- * Parses a cron expression. An invalid expression (or one that never matches, like
- * `"0 0 30 2 *"`) or an unknown time zone throws a `TypeError` naming it.
+ * Parses a cron expression, as Effect's `Cron.parse`: the `Crontab` on the right, or on the
+ * left a `TypeError` naming what is wrong (an invalid expression, one that never matches
+ * like `"0 0 30 2 *"`, an unknown time zone or an offset beyond 18 hours).
+ *
+ * @example
+ * ```ts
+ * import { Either } from "effect"
+ * import { Crontab } from "@effect-mode/core"
+ *
+ * const weekdays = Crontab.parse("0 9 * * mon-fri", { timezone: "Europe/Paris" })
+ * if (Either.isLeft(Crontab.parse("0 25 * * *"))) console.log("not a valid hour")
+ * ```
+ *
+ * @since 0.2.0
+ * @category constructors
+ */
+export const parse = (expression: string, options: Options = {}): Either.Either<Crontab, TypeError> =>
+  internal.parse(expression, options.timezone)
+
+/**
+ * Parses a cron expression, throwing the `TypeError` that `parse` returns on the left.
  *
  * @example
  * ```ts
  * import { Crontab } from "@effect-mode/core"
  *
- * const weekdays = Crontab.parse("0 9 * * mon-fri", { timezone: "Europe/Paris" })
- * // Crontab.parse("0 25 * * *") throws: Invalid cron expression "0 25 * * *": ...
+ * const nightly = Crontab.unsafeParse("0 20 * * *", { timezone: "America/Los_Angeles" })
+ * // Crontab.unsafeParse("0 25 * * *") throws: Invalid cron expression "0 25 * * *": ...
  * ```
  *
- * @since 0.1.0
+ * @since 0.2.0
  * @category constructors
  */
-export const parse = (expression: string, options: Options = {}): Crontab => internal.parse(expression, options.timezone)
+export const unsafeParse = (expression: string, options: Options = {}): Crontab =>
+  internal.unsafeParse(expression, options.timezone)
 
 /**
  * True for a value made by `Crontab.parse`.
@@ -81,7 +102,7 @@ export const parse = (expression: string, options: Options = {}): Crontab => int
  * ```ts
  * import { Crontab } from "@effect-mode/core"
  *
- * Crontab.isCrontab(Crontab.parse("* * * * *")) // true
+ * Crontab.isCrontab(Crontab.unsafeParse("* * * * *")) // true
  * ```
  *
  * @since 0.1.0
@@ -97,7 +118,7 @@ export const isCrontab: (u: unknown) => u is Crontab = internal.isCrontab
  * ```ts
  * import { Crontab } from "@effect-mode/core"
  *
- * const tab = Crontab.parse("0 20 * * *", { timezone: "America/Los_Angeles" })
+ * const tab = Crontab.unsafeParse("0 20 * * *", { timezone: "America/Los_Angeles" })
  * Crontab.next(tab, Date.UTC(2000, 0, 1)).toISOString() // "2000-01-01T04:00:00.000Z"
  * ```
  *
@@ -130,6 +151,6 @@ export const next: {
  * @category utils
  */
 export const secsForNext = (cronFormat: string | Crontab, options: Options = {}): Effect.Effect<number> => {
-  const tab = internal.isCrontab(cronFormat) ? cronFormat : internal.parse(cronFormat, options.timezone)
+  const tab = internal.isCrontab(cronFormat) ? cronFormat : internal.unsafeParse(cronFormat, options.timezone)
   return Effect.map(Clock.currentTimeMillis, (now) => (internal.nextRun(tab, now).instant - now) / 1000)
 }

@@ -25,6 +25,7 @@ import type * as internalSupervised from "./internal/layer/supervised.js"
 import * as internalTag from "./internal/layer/tag.js"
 import * as internalSchedules from "./internal/schedules.js"
 import * as internal from "./internal/service.js"
+import * as internalTask from "./internal/service/task.js"
 import * as ServiceError from "./ServiceError.js"
 import type * as Timer from "./Timer.js"
 
@@ -348,7 +349,9 @@ export const make: {
     new internal.ServiceImpl(label, internalRegistry.checkingContext(label, options, context), context))) as any
 
 /**
- * Declares a background task (mode's `@Service.task`).
+ * Declares a background task (mode's `@Service.task`). It runs under `name` (default: the
+ * function's name, else `task-N`, its position among the service's tasks). Like `timer` and
+ * `crontab`, a bad `name` or `onError` throws a `TypeError` naming it when declared.
  *
  * @example
  * ```ts
@@ -364,12 +367,8 @@ export const make: {
  * @since 0.1.0
  * @category constructors
  */
-export const task = <E, R>(fn: (self: Service) => Effect.Effect<void, E, R>, options: TaskOptions = {}): Task<E, R> => ({
-  _tag: "Task",
-  name: options.name ?? (fn.name === "" ? undefined : fn.name),
-  onError: options.onError ?? "crash",
-  run: fn
-})
+export const task: <E, R>(fn: (self: Service) => Effect.Effect<void, E, R>, options?: TaskOptions) => Task<E, R> =
+  internalTask.task
 
 /**
  * Declares a timer task (mode's `@Service.timer`): `fn` runs after every `interval`,
@@ -558,7 +557,8 @@ export const layer = <I, E, R>(
 /**
  * Runs a service to the end: start it (unless it is started already), wait until it stops
  * or crashes, stop it (in order, children in reverse). Fails with `Crashed` when the tree crashed, `StartFailed` when the
- * start failed. Interrupting it stops the service.
+ * start failed. Interrupting it stops the service. A tree that already crashed and stopped is
+ * not started again: `run` fails with its `Crashed` at once.
  *
  * @example
  * ```ts
@@ -573,15 +573,20 @@ export const layer = <I, E, R>(
  */
 export const run = (service: Service): Effect.Effect<void, ServiceError.ServiceError> => {
   const impl = internal.asImpl(service)
-  return Effect.zipRight(service.maybeStart, service.waitUntilStopped).pipe(
+  const crashed = Effect.suspend(() => {
+    const cause = impl.crashCause
+    if (cause === undefined) return Effect.void
+    return Effect.fail(
+      new ServiceError.Crashed({ label: impl.label, path: impl.crashOrigin ?? impl.pathSync(), cause })
+    )
+  })
+  // A tree that crashed and stopped is not started again behind the caller's back.
+  const start = Effect.suspend(() =>
+    impl.crashCause !== undefined && (impl.phase === "shutdown" || impl.phase === "init") ? crashed : Effect.asVoid(service.maybeStart)
+  )
+  return Effect.zipRight(start, service.waitUntilStopped).pipe(
     Effect.ensuring(service.stop),
-    Effect.zipRight(Effect.suspend(() => {
-      const cause = impl.crashCause
-      if (cause === undefined) return Effect.void
-      return Effect.fail(
-        new ServiceError.Crashed({ label: impl.label, path: impl.crashOrigin ?? impl.pathSync(), cause })
-      )
-    }))
+    Effect.zipRight(crashed)
   )
 }
 

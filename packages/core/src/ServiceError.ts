@@ -6,6 +6,7 @@
  */
 import type * as Cause from "effect/Cause"
 import * as Data from "effect/Data"
+import * as Duration from "effect/Duration"
 
 /**
  * `start` was called on a service that is already starting, running or stopping.
@@ -147,6 +148,32 @@ export class MaxRestartsExceeded extends Data.TaggedError("MaxRestartsExceeded")
 }
 
 /**
+ * A stop step (a hook, waiting for a child's stop, the interruption of the tasks, the
+ * release of contexts) did not finish within the service's `stopTimeout`. The stop went on
+ * without it; the error is the service's `stopFailure` and is logged.
+ *
+ * @example
+ * ```ts
+ * import { ServiceError } from "@effect-mode/core"
+ *
+ * const e = new ServiceError.StopTimeout({ label: "Flusher", step: "onStop", timeoutMillis: 1000 })
+ * console.log(e.message) // "Service Flusher: onStop did not finish within 1s; interrupted"
+ * ```
+ *
+ * @since 0.2.0
+ * @category errors
+ */
+export class StopTimeout extends Data.TaggedError("StopTimeout")<{
+  readonly label: string
+  readonly step: string
+  readonly timeoutMillis: number
+}> {
+  override get message(): string {
+    return `Service ${this.label}: ${this.step} did not finish within ${Duration.format(Duration.millis(this.timeoutMillis))}; interrupted`
+  }
+}
+
+/**
  * Any error of effect-mode.
  *
  * @example
@@ -159,7 +186,13 @@ export class MaxRestartsExceeded extends Data.TaggedError("MaxRestartsExceeded")
  * @since 0.1.0
  * @category models
  */
-export type ServiceError = AlreadyStarted | StartFailed | Crashed | ShutdownTimeout | MaxRestartsExceeded
+export type ServiceError =
+  | AlreadyStarted
+  | StartFailed
+  | Crashed
+  | ShutdownTimeout
+  | StopTimeout
+  | MaxRestartsExceeded
 
 /**
  * A call to the API of a supervised `Service.Tag` service could not be served: the service

@@ -67,7 +67,13 @@ export type RestartType = "permanent" | "transient" | "temporary"
  * @since 0.1.0
  * @category models
  */
-export type Strategy = internal.Strategy
+export type Strategy =
+  | "oneForOne"
+  | "oneForAll"
+  | "restForOne"
+  | "forfeitOneForOne"
+  | "forfeitOneForAll"
+  | "crashing"
 
 /**
  * The options of a supervisor. Invalid values throw a `TypeError` naming them when the
@@ -260,6 +266,7 @@ export const make = (
   options: Options = {}
 ): Effect.Effect<Supervisor> => {
   const decoded = policy.decodeOptions(label, options)
+  internal.checkStrategy(strategy, label)
   return Effect.flatMap(Queue.unbounded<any>(), (events) =>
     Effect.map(Effect.context<never>(), (context) => {
       const supervisor = new internal.SupervisorImpl(label, strategy, decoded, events, context)

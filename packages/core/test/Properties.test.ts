@@ -197,7 +197,7 @@ const caseArb: fc.Arbitrary<Case> = fc.record({ parents: treeArb, ops: fc.array(
 // running a case against the real services
 // ---------------------------------------------------------------------------
 
-const describeOp = (op: Op, n: number): string =>
+const describeOp = (op: Op | OverlapOp, n: number): string =>
   "b" in op ? `${op.op}(${op.a % n}, ${op.b % n})` : `${op.op}(${op.a % n})`
 
 const exitTag = (exit: Exit.Exit<unknown, unknown>): string =>
@@ -438,6 +438,14 @@ describe("random trees and random operations, against the model", () => {
 // overlapping operations: no model, only the invariants
 // ---------------------------------------------------------------------------
 
+/** The ops of the overlap cases: those of the model, and `addDependency` (a move that starts nothing). */
+type OverlapOp = Op | { readonly op: "addDependency"; readonly a: number; readonly b: number }
+
+const overlapOpArb: fc.Arbitrary<OverlapOp> = fc.oneof(
+  { arbitrary: opArb, weight: 6 },
+  { arbitrary: fc.record({ op: fc.constant("addDependency" as const), a: fc.nat(), b: fc.nat() }), weight: 1 }
+)
+
 /**
  * Time here is counted in scheduler turns (`Effect.yieldNow`), not clock time: it gives as
  * many interleavings as sleeps would, and costs nothing.
@@ -445,7 +453,7 @@ describe("random trees and random operations, against the model", () => {
 interface OverlapCase {
   readonly parents: ReadonlyArray<number | undefined>
   /** Each op is issued `at` turns after the one before, without waiting for it. */
-  readonly ops: ReadonlyArray<{ readonly op: Op; readonly at: number }>
+  readonly ops: ReadonlyArray<{ readonly op: OverlapOp; readonly at: number }>
   /** How many turns each service's onStart and onStop take, by index modulo its length. */
   readonly delays: ReadonlyArray<number>
   /** Which services are supervisors of their children (and of which strategy), by index modulo its length. */
@@ -454,7 +462,7 @@ interface OverlapCase {
 
 const overlapArb: fc.Arbitrary<OverlapCase> = fc.record({
   parents: treeArb.map((parents) => parents.slice(0, 16)),
-  ops: fc.array(fc.record({ op: opArb, at: fc.nat({ max: 8 }) }), { maxLength: 12, size: "max" }),
+  ops: fc.array(fc.record({ op: overlapOpArb, at: fc.nat({ max: 8 }) }), { maxLength: 12, size: "max" }),
   delays: fc.array(fc.constantFrom(0, 0, 1, 3, 10), { minLength: 1, maxLength: 8 }),
   kinds: fc.oneof(
     fc.constant(["service" as const]),
@@ -506,7 +514,7 @@ const runOverlap = (c: OverlapCase): Effect.Effect<string | undefined> => {
       })
       for (const child of children) yield* services[i]!.addDependency(child)
     }
-    const run = (op: Op): Effect.Effect<unknown, unknown> => {
+    const run = (op: OverlapOp): Effect.Effect<unknown, unknown> => {
       const a = services[op.a % n]!
       switch (op.op) {
         case "start":
@@ -521,6 +529,8 @@ const runOverlap = (c: OverlapCase): Effect.Effect<string | undefined> => {
           return a.addRuntimeDependency(services[op.b % n]!)
         case "removeDependency":
           return a.removeDependency(services[op.b % n]!)
+        case "addDependency":
+          return a.addDependency(services[op.b % n]!)
       }
     }
     // every op on its own fiber, issued `at` turns after the one before
@@ -575,6 +585,25 @@ describe("random trees and overlapping random operations", () => {
           op(3, { op: "restart", a: 2 }),
           op(1, { op: "restart", a: 3 }),
           op(0, { op: "crash", a: 0 })
+        ]
+      })
+      expect(problem).toBeUndefined()
+    }))
+
+  it.effect("regression (issue 10, defect 1): a parent stopping on a slow child, moved under a child it gave up", () =>
+    Effect.gen(function*() {
+      const op = (at: number, o: OverlapOp) => ({ at, op: o })
+      const problem = yield* runOverlap({
+        parents: [undefined, 0, 0],
+        delays: [0, 0, 60],
+        kinds: ["service"],
+        ops: [
+          op(0, { op: "start", a: 0 }),
+          op(150, { op: "stop", a: 0 }), // S0 stops, S2's onStop takes 60 turns
+          op(8, { op: "removeDependency", a: 0, b: 1 }), // S1 out of S0 while S0 stops
+          op(4, { op: "start", a: 1 }),
+          op(2, { op: "addDependency", a: 1, b: 0 }), // S0 under S1, its former child
+          op(1, { op: "stop", a: 1 })
         ]
       })
       expect(problem).toBeUndefined()

@@ -31,13 +31,22 @@ class CrontabImpl implements Crontab.Crontab {
 export const isCrontab = (u: unknown): u is Crontab.Crontab => u instanceof CrontabImpl
 
 const impl = (self: Crontab.Crontab): CrontabImpl =>
-  self instanceof CrontabImpl ? self : parse(self.expression, self.timezone) as CrontabImpl
+  self instanceof CrontabImpl ? self : unsafeParse(self.expression, self.timezone) as CrontabImpl
 
 const isUtc = (zone: DateTime.TimeZone): boolean =>
   zone._tag === "Named" ? zone.id === "UTC" || zone.id === "Etc/UTC" : zone.offset === 0
 
+/** Parses `expression` in `timezone` (default UTC): a `TypeError` that names the bad value on the left. */
+export const parse = (expression: string, timezone?: string): Either.Either<Crontab.Crontab, TypeError> => {
+  try {
+    return Either.right(unsafeParse(expression, timezone))
+  } catch (error) {
+    return Either.left(error as TypeError)
+  }
+}
+
 /** Parses `expression` in `timezone` (default UTC), throwing a `TypeError` that names the bad value. */
-export const parse = (expression: string, timezone?: string): Crontab.Crontab => {
+export const unsafeParse = (expression: string, timezone?: string): Crontab.Crontab => {
   if (typeof expression !== "string") {
     throw new TypeError(`Invalid cron expression: ${String(expression)} is not a string`)
   }
@@ -46,7 +55,8 @@ export const parse = (expression: string, timezone?: string): Crontab.Crontab =>
   }
   const zoneInput = timezone ?? "UTC"
   const zone = DateTime.zoneFromString(zoneInput)
-  if (Option.isNone(zone)) {
+  // An offset is at most 18 hours either way (ISO 8601 and Temporal's bound).
+  if (Option.isNone(zone) || (zone.value._tag === "Offset" && Math.abs(zone.value.offset) > 18 * 60 * 60 * 1000)) {
     throw new TypeError(
       `Invalid time zone ${JSON.stringify(zoneInput)} for cron expression ${JSON.stringify(expression)} ` +
         `(expected an IANA name such as "Europe/Paris", or an offset such as "+02:00")`

@@ -6,25 +6,13 @@
  * local time: one scheduled time never runs twice, and runs missed meanwhile are skipped.
  */
 import * as Clock from "effect/Clock"
-import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import type * as Crontab from "../Crontab.js"
 import type * as Service from "../Service.js"
 import * as cron from "./cron.js"
-import { callWith, declaredName, decodeOnError, taskName } from "./timerTask.js"
-
-/** The longest single sleep of a crontab before it reads the clock again. */
-const MAX_SLEEP_MILLIS = 24 * 60 * 60 * 1000
-
-/** Sleeps on `Clock` until `instant` (epoch millis). */
-export const sleepUntil = (instant: number): Effect.Effect<void> => {
-  const step: Effect.Effect<void> = Effect.flatMap(Clock.currentTimeMillis, (now) =>
-    now >= instant
-      ? Effect.void
-      : Effect.zipRight(Effect.sleep(Duration.millis(Math.min(instant - now, MAX_SLEEP_MILLIS))), again))
-  const again = Effect.suspend(() => step)
-  return step
-}
+import { sleepUntil } from "./sleep.js"
+import { make as makeTask } from "./service/task.js"
+import { callWith } from "./timerTask.js"
 
 /** Runs `call` at every time `tab` matches, until the service stops. */
 export const runCrontab = <E, R>(
@@ -57,15 +45,7 @@ export const crontab = <E, R>(
   fn: (self: Service.Service) => Effect.Effect<void, E, R>,
   options: Service.CrontabTaskOptions = {}
 ): Service.Task<E, R> => {
-  const tab = cron.parse(cronFormat, options.timezone)
-  const declared = declaredName(options.name, fn)
-  const onError = decodeOnError(options.onError, `Service.crontab ${JSON.stringify(cronFormat)}`)
-  return {
-    _tag: "Task",
-    name: declared,
-    onError,
-    run: (self) =>
-      Effect.flatMap(taskName(declared, "crontab"), (name) =>
-        Effect.suspend(() => runCrontab(self, tab, callWith(self, fn, "Crontab", name, onError))))
-  }
+  const tab = cron.unsafeParse(cronFormat, options.timezone)
+  return makeTask(`Service.crontab ${JSON.stringify(cronFormat)}`, "crontab", fn, options, (self, name, onError) =>
+    Effect.suspend(() => runCrontab(self, tab, callWith(self, fn, "Crontab", name, onError))))
 }

@@ -1,10 +1,17 @@
+/**
+ * Decoding of the durations users pass (options, intervals), with errors that name the
+ * option and the value.
+ *
+ * @internal
+ */
 import * as Duration from "effect/Duration"
 import * as Option from "effect/Option"
 
 const isNegative = (input: unknown): boolean =>
   (typeof input === "number" && (input < 0 || Number.isNaN(input))) ||
   (typeof input === "bigint" && input < 0n) ||
-  (typeof input === "string" && /^\s*-/.test(input))
+  (typeof input === "string" && /^\s*-/.test(input)) ||
+  (Array.isArray(input) && input.some((part) => typeof part !== "number" || part < 0 || Number.isNaN(part)))
 
 /**
  * Decodes a `DurationInput` supplied by a user, throwing an error that names the option and
@@ -19,4 +26,16 @@ export const decodeDuration = (input: Duration.DurationInput, what: string): Dur
     )
   }
   return decoded.value
+}
+
+/**
+ * As `decodeDuration`, and the duration must be more than zero (a deadline of 0 would cut
+ * even `Effect.void`).
+ */
+export const decodePositiveDuration = (input: Duration.DurationInput, what: string): Duration.Duration => {
+  const decoded = decodeDuration(input, what)
+  if (Duration.toMillis(decoded) <= 0) {
+    throw new TypeError(`Invalid ${what}: ${JSON.stringify(String(input))} is not a positive duration (try "5 seconds")`)
+  }
+  return decoded
 }

@@ -1,3 +1,10 @@
+/**
+ * Run: what one start of a service owns until the matching stop (its task and future
+ * fibers, the scope of its contexts and finalizers, its runtime children), and the lines
+ * that describe its live fibers.
+ *
+ * @internal
+ */
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import type * as Scope from "effect/Scope"

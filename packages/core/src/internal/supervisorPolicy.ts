@@ -1,9 +1,16 @@
+/**
+ * Supervisor options checked and decoded once, when the supervisor is declared, and the
+ * backoff state of one slot.
+ *
+ * @internal
+ */
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import type * as Schedule from "effect/Schedule"
+import * as Schedule from "effect/Schedule"
 import * as ScheduleDecision from "effect/ScheduleDecision"
 import * as Intervals from "effect/ScheduleIntervals"
 import { decodeDuration } from "./duration.js"
+import { checkLabel } from "./service/validate.js"
 
 // The public types are declared once, in Supervisor.ts.
 export type { Options, RestartType } from "../Supervisor.js"
@@ -35,6 +42,12 @@ export interface Policy {
 }
 
 export const decodeOptions = (label: string, options: Options): Policy => {
+  checkLabel(label, "supervisor")
+  if (options.backoff !== undefined && !Schedule.isSchedule(options.backoff)) {
+    throw new TypeError(
+      `Invalid backoff of supervisor ${label}: ${JSON.stringify(String(options.backoff))} is not a Schedule (try Schedule.exponential("100 millis"))`
+    )
+  }
   const maxRestarts = options.maxRestarts ?? defaultMaxRestarts
   if (!Number.isInteger(maxRestarts) || maxRestarts < 0) {
     throw new TypeError(
@@ -65,30 +78,6 @@ export const decodeOptions = (label: string, options: Options): Policy => {
     restart: options.restart === undefined
       ? "permanent"
       : checkRestartType(options.restart, `restart of supervisor ${label}`)
-  }
-}
-
-/**
- * OTP's restart intensity: the times of the restarts of the last `withinMillis`. A restart
- * is allowed while fewer than `maxRestarts` are in the window; the next one is refused.
- */
-export class Intensity {
-  private times: Array<number> = []
-  constructor(readonly maxRestarts: number, readonly withinMillis: number) {}
-
-  /** Records a restart at `now`, or returns false when it would exceed the intensity. */
-  tryRestart(now: number): boolean {
-    const from = now - this.withinMillis
-    let drop = 0
-    while (drop < this.times.length && this.times[drop]! <= from) drop++
-    if (drop > 0) this.times.splice(0, drop)
-    if (this.times.length >= this.maxRestarts) return false
-    this.times.push(now)
-    return true
-  }
-
-  reset(): void {
-    this.times = []
   }
 }
 

@@ -1,3 +1,9 @@
+/**
+ * Timers: `Timer.make` and mode's `itertimer`, tick streams over a timer state
+ * (timerState.ts) that sleep on `Clock` (in steps for long intervals, sleep.ts).
+ *
+ * @internal
+ */
 import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
@@ -9,6 +15,7 @@ import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
 import type * as Timer from "../Timer.js"
 import { decodeDuration } from "./duration.js"
+import { sleepMillis } from "./sleep.js"
 import * as timerMetrics from "./timerMetrics.js"
 import { DelayState, type WakeLevel } from "./timerState.js"
 
@@ -88,8 +95,6 @@ export const tickStream = (
     return Stream.repeatEffectOption(step)
   })
 }
-
-const sleepMillis = (millis: number): Effect.Effect<void> => Effect.sleep(Duration.millis(millis))
 
 export const make = (interval: Duration.DurationInput, options: Timer.Options = {}): Effect.Effect<Timer.Timer> => {
   const name = decodeName(options.name, "timer")

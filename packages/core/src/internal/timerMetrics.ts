@@ -11,6 +11,7 @@ import * as MetricBoundaries from "effect/MetricBoundaries"
 import type * as MetricHook from "effect/MetricHook"
 import * as MetricKey from "effect/MetricKey"
 import * as MetricLabel from "effect/MetricLabel"
+import { boundedLabel } from "./service/metrics.js"
 
 export const ticksKey = MetricKey.counter("effect_mode_timer_ticks", {
   description: "Ticks handed over by timers (Timer, Service.timer, itertimer)"
@@ -30,11 +31,17 @@ export const ticks = Metric.fromMetricKey(ticksKey)
 export const overlaps = Metric.fromMetricKey(overlapsKey)
 export const drift = Metric.fromMetricKey(driftKey)
 
-/** The labels of one timer: `service` (its path, when it belongs to a service), then `timer`. */
-export const labels = (timer: string, service?: string): Array<MetricLabel.MetricLabel> =>
-  service === undefined
-    ? [MetricLabel.make("timer", timer)]
-    : [MetricLabel.make("service", service), MetricLabel.make("timer", timer)]
+/**
+ * The labels of one timer: `service` (its path, when it belongs to a service), then `timer`.
+ * Each label takes at most `maxLabelValues` distinct values (then "_overflow"): the set of
+ * metric keys stays bounded under service churn.
+ */
+export const labels = (timer: string, service?: string): Array<MetricLabel.MetricLabel> => {
+  const name = boundedLabel("effect_mode_timer/timer", timer)
+  return service === undefined
+    ? [MetricLabel.make("timer", name)]
+    : [MetricLabel.make("service", boundedLabel("effect_mode_timer/service", service)), MetricLabel.make("timer", name)]
+}
 
 /** The hooks one timer updates. */
 export interface TimerMetrics {

@@ -6,34 +6,14 @@
 import * as Cause from "effect/Cause"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import * as HashMap from "effect/HashMap"
 import * as LogLevel from "effect/LogLevel"
-import * as Option from "effect/Option"
 import type * as Service from "../Service.js"
 import { decodeDuration } from "./duration.js"
+import { declaredName, make as makeTask } from "./service/task.js"
+import { sleepMillis } from "./sleep.js"
 import { decodeMaxDriftCorrection, nowMillis, planThen, type TickState, wake } from "./timer.js"
 import * as timerMetrics from "./timerMetrics.js"
 import { DelayState, FixedRateState } from "./timerState.js"
-
-/** The name a task declared without one gets from `forkTask` ("task-N"), read from the log annotations. */
-export const taskName = (declared: string | undefined, fallback: string): Effect.Effect<string> =>
-  declared !== undefined
-    ? Effect.succeed(declared)
-    : Effect.map(Effect.logAnnotations, (annotations) =>
-      Option.match(HashMap.get(annotations, "task"), { onNone: () => fallback, onSome: String }))
-
-export const declaredName = (name: unknown, fn: { readonly name: string }): string | undefined => {
-  if (name !== undefined && typeof name !== "string") {
-    throw new TypeError(`Invalid task name: ${String(name)} is not a string`)
-  }
-  return name ?? (fn.name === "" ? undefined : fn.name)
-}
-
-export const decodeOnError = (onError: unknown, what: string): "crash" | "log" => {
-  if (onError === undefined) return "crash"
-  if (onError === "crash" || onError === "log") return onError
-  throw new TypeError(`Invalid onError of ${what}: ${JSON.stringify(onError)} (expected "crash" or "log")`)
-}
 
 /**
  * Calls `fn` once. With `onError: "log"` a failure (or defect) is logged with the timer's
@@ -53,8 +33,6 @@ export const callWith = <E, R>(
       ? Effect.failCause(cause as Cause.Cause<never>)
       : Effect.logWithLevel(LogLevel.Error, `${kind} ${name} failed (onError: "log", its schedule goes on)`, cause))
 }
-
-const sleepMillis = (millis: number): Effect.Effect<void> => Effect.sleep(Duration.millis(millis))
 
 /** plan → sleep → wake → (unless stopping) call, forever. */
 const loop = <E, R>(self: Service.Service, state: TickState, call: Effect.Effect<void, E, R>): Effect.Effect<void, E, R> => {
@@ -79,14 +57,8 @@ export const timer = <E, R>(
   if (rate !== "delay" && rate !== "fixed") {
     throw new TypeError(`Invalid rate of ${what}: ${JSON.stringify(rate)} (expected "delay" or "fixed")`)
   }
-  const onError = decodeOnError(options.onError, what)
   const execFirst = options.execFirst === true
-  return {
-    _tag: "Task",
-    name: declared,
-    onError,
-    run: (self) =>
-      Effect.flatMap(taskName(declared, "timer"), (name) =>
+  return makeTask("Service.timer", "timer", fn, options, (self, name, onError) =>
         Effect.flatMap(Effect.flatMap(self.beacon.path, (path) => timerMetrics.forTimer(name, path)), (metrics) => {
           const call = callWith(self, fn, "Timer", name, onError)
           if (rate === "delay") {
@@ -107,5 +79,4 @@ export const timer = <E, R>(
             ticks
           )
         }))
-  }
 }

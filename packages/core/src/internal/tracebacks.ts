@@ -1,3 +1,9 @@
+/**
+ * `humanTracebacks`: the dump of a service and everything under it (state, uptime, and
+ * each live task's status, age and span chain).
+ *
+ * @internal
+ */
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import { formatAge } from "./run.js"

@@ -1,0 +1,85 @@
+/**
+ * How a crash travels: it is recorded at the service where it began, climbs the tree to the
+ * nearest service with a supervisor (whose supervisor is told) or to the root (which is then
+ * stopped in the background, with everything under it), and every service on the way and
+ * under that point is marked with the same cause. The first crash of a run is kept.
+ *
+ * @internal
+ */
+import * as Cause from "effect/Cause"
+import * as Effect from "effect/Effect"
+import * as LogLevel from "effect/LogLevel"
+import { shortCause } from "../causeText.js"
+import { onStopFiber, runningCodeOf } from "./fiberRefs.js"
+import type { ServiceImpl } from "./impl.js"
+import * as lifecycle from "./lifecycle.js"
+import * as metrics from "./metrics.js"
+import { stopNow } from "./stop.js"
+import * as spans from "./spans.js"
+import * as tree from "./tree.js"
+
+/** @internal */
+export const crash = (s: ServiceImpl, reason: unknown): Effect.Effect<void> =>
+  crashWith(s, Cause.isCause(reason) ? reason : Cause.fail(reason))
+
+/** @internal */
+export const crashWith = (s: ServiceImpl, reason: Cause.Cause<unknown>): Effect.Effect<void> =>
+  Effect.suspend(() => {
+    if (s.crashCause !== undefined) return Effect.void
+    const cause = spans.original(reason)
+    let top: ServiceImpl = s
+    while (top.supervisor === undefined && top.parent !== undefined) top = top.parent
+    const origin = tree.path(s)
+    // one line at error; the whole cause at debug
+    const logged = Effect.zipRight(
+      s.log(LogLevel.Error, () => `Crashed: ${shortCause(cause)}`),
+      s.log(LogLevel.Debug, "Crashed (the whole cause)", cause)
+    )
+    metrics.crashed()
+    markTree(top, cause, origin)
+    const link = top.supervisor
+    const next = link !== undefined
+      ? Effect.zipRight(logged, link.onCrash(top, cause))
+      : Effect.zipRight(logged, stopStartedInBackground(top))
+    return spans.crash(s, origin, next)
+  })
+
+/** Marks `s` and everything under it crashed with `cause` (a service crashed already keeps its cause). */
+export const markTree = (s: ServiceImpl, cause: Cause.Cause<unknown>, origin: string): void => {
+  lifecycle.markCrash(s, cause, origin)
+  for (const child of s.children) markTree(child, cause, origin)
+}
+
+/**
+ * Stops `s` on a fiber of its own: a crash is often reported from inside a task of the tree
+ * being stopped, which cannot wait for its own interruption. The fiber is owned by the
+ * service: `stop`, `run` and `waitUntilStopped` all await the same stop.
+ *
+ * @internal
+ */
+export const stopInBackground = (s: ServiceImpl): Effect.Effect<void> =>
+  Effect.suspend(() => {
+    if (s.crashStopper !== undefined && s.crashStopper.unsafePoll() === null) return Effect.void
+    const stop = stopNow(s).pipe(Effect.locally(onStopFiber, true), Effect.locally(runningCodeOf, undefined))
+    return Effect.map(Effect.forkDaemon(stop), (fiber) => {
+      s.crashStopper = fiber
+    })
+  })
+
+/**
+ * Stops in the background the highest started services of this subtree: this one if it
+ * is started, else the started ones below it (a child may run under a stopped parent).
+ */
+const stopStartedInBackground = (s: ServiceImpl): Effect.Effect<void> =>
+  Effect.suspend(() =>
+    lifecycle.isDown(s)
+      ? Effect.forEach(s.children, (child) => stopStartedInBackground(child), { discard: true })
+      : stopInBackground(s)
+  )
+
+/** Waits until the crash-triggered stop (if any) has finished. */
+export const awaitCrashStop = (s: ServiceImpl): Effect.Effect<void> =>
+  Effect.suspend(() => {
+    const fiber = s.crashStopper
+    return fiber === undefined ? Effect.void : Effect.asVoid(fiber.await)
+  })

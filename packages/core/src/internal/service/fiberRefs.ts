@@ -1,0 +1,68 @@
+/**
+ * The two fiber refs of the core and the stop isolation built on them: whether the current
+ * fiber runs a stop, and whose code (hook, task, future) it runs. A stop asked for from
+ * inside the code it stops cannot wait for itself; a stop asked for from outside runs on a
+ * fiber of its own that the caller cannot cut short.
+ *
+ * @internal
+ */
+import type * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
+import * as FiberRef from "effect/FiberRef"
+import type * as HashMap from "effect/HashMap"
+import type { ServiceImpl } from "./impl.js"
+
+/**
+ * True on a fiber that runs a stop (or a start's rollback). Such a fiber is never
+ * interrupted from outside, so the stop steps can be interruptible (for their deadlines)
+ * without the stop being cut short by whoever asked for it; stops of children run inline.
+ *
+ * @internal
+ */
+export const onStopFiber: FiberRef.FiberRef<boolean> = FiberRef.unsafeMake(false)
+
+/**
+ * The service whose own code (a hook, a task, a future) the current fiber runs, if any.
+ *
+ * @internal
+ */
+export const runningCodeOf: FiberRef.FiberRef<ServiceImpl | undefined> = FiberRef.unsafeMake<ServiceImpl | undefined>(
+  undefined
+)
+
+/**
+ * Runs a stop procedure on a fiber of its own unless already on one. The caller waits for
+ * it without being able to cut it short: a stop never leaves a half-stopped tree, and it
+ * is bounded by its own deadlines.
+ *
+ * @internal
+ */
+export const isolateStop = (effect: Effect.Effect<void>): Effect.Effect<void> =>
+  Effect.flatMap(FiberRef.get(onStopFiber), (inside) =>
+    inside
+      ? effect
+      : Effect.uninterruptible(
+        Effect.flatMap(Effect.forkDaemon(Effect.locally(effect, onStopFiber, true)), Fiber.join)
+      ))
+
+/**
+ * What a task's error boundary runs with: the refs of the fiber that forked the task.
+ *
+ * @internal
+ */
+export interface OuterRefs {
+  readonly annotations: HashMap.HashMap<string, unknown>
+  readonly context: Context.Context<never>
+  readonly onStop: boolean
+  readonly code: ServiceImpl | undefined
+}
+
+/** @internal */
+export const withOuterRefs = (effect: Effect.Effect<void>, outer: OuterRefs): Effect.Effect<void> =>
+  effect.pipe(
+    Effect.locally(FiberRef.currentLogAnnotations, outer.annotations),
+    Effect.locally(FiberRef.currentContext, outer.context),
+    Effect.locally(onStopFiber, outer.onStop),
+    Effect.locally(runningCodeOf, outer.code)
+  )

@@ -1,0 +1,94 @@
+/**
+ * Restart: stop, `onRestart`, start (without `onFirstStart` and `dependencies`). One restart
+ * at a time per service (a restart asked for meanwhile joins it); a restart asked for from
+ * inside the code it stops runs in the background; a restart gives way when the tree above
+ * began to stop meanwhile.
+ *
+ * @internal
+ */
+import * as Cause from "effect/Cause"
+import * as Deferred from "effect/Deferred"
+import * as Effect from "effect/Effect"
+import * as FiberId from "effect/FiberId"
+import * as FiberRef from "effect/FiberRef"
+import * as LogLevel from "effect/LogLevel"
+import * as ServiceError from "../../ServiceError.js"
+import { runningCodeOf } from "./fiberRefs.js"
+import type { ServiceImpl } from "./impl.js"
+import * as lifecycle from "./lifecycle.js"
+import * as metrics from "./metrics.js"
+import * as spans from "./spans.js"
+import * as tree from "./tree.js"
+
+/** @internal */
+export const restart = (s: ServiceImpl): Effect.Effect<void, ServiceError.ServiceError> =>
+  Effect.flatMap(FiberRef.get(runningCodeOf), (caller) =>
+    // Asked from inside the code this restart stops (a task or hook of this tree): it
+    // cannot wait for itself, so it runs on a fiber of its own and the caller goes on.
+    caller !== undefined && tree.contains(s, caller) && !lifecycle.isDown(s)
+      ? restartInBackground(s)
+      : restartNow(s))
+
+const restartInBackground = (s: ServiceImpl): Effect.Effect<void> =>
+  // a failed start is logged and recorded (crashed) where it happens
+  Effect.asVoid(Effect.forkDaemon(restartNow(s).pipe(Effect.ignore, Effect.locally(runningCodeOf, undefined))))
+
+const restartNow = (s: ServiceImpl): Effect.Effect<void, ServiceError.ServiceError> =>
+  Effect.suspend(() => {
+    // A restart asked for while one is in flight joins it: one restart, one outcome.
+    if (s.restartInFlight !== undefined) return s.restartInFlight
+    const done = Deferred.unsafeMake<void, ServiceError.ServiceError>(FiberId.none)
+    s.restartInFlight = Deferred.await(done)
+    return spans.lifecycle(s, "Service.restart", restartSteps(s)).pipe(Effect.onExit((exit) =>
+      Effect.sync(() => {
+        s.restartInFlight = undefined
+        Deferred.unsafeDone(done, exit)
+      })
+    ))
+  })
+
+/** Stops signalled on the ancestors so far, or -1 when one of them is stopping now. */
+const ancestorStops = (s: ServiceImpl): number => {
+  let n = 0
+  for (let p = s.parent; p !== undefined; p = p.parent) {
+    n += p.stopsSignalled
+    if (p.lifecycle._tag === "Stopping") return -1
+  }
+  return n
+}
+
+const restartSteps = (s: ServiceImpl): Effect.Effect<void, ServiceError.ServiceError> => {
+  const before = ancestorStops(s)
+  return s.stop.pipe(
+    Effect.zipRight(Effect.suspend(() => {
+      // When the tree above began to stop (or crashed) meanwhile, the restart gives way
+      // to it: the service stays stopped, as that stop expects it to be.
+      if (before === -1 || ancestorStops(s) !== before) return Effect.void
+      lifecycle.markRestarted(s)
+      metrics.restarted()
+      const onRestart = s.options.onRestart
+      if (onRestart === undefined) return s.start
+      return Effect.catchAllCause(
+        spans.hook(s, "onRestart", s.userCode(Effect.suspend(() => onRestart(s)))),
+        (cause) => restartFailed(s, cause)
+      ).pipe(Effect.zipRight(s.start))
+    }))
+  )
+}
+
+/**
+ * `onRestart` failed or died: the start side of the restart failed, as a failed start
+ * (crashed with the cause, `StartFailed`). An interruption is passed on, not a crash.
+ */
+const restartFailed = (s: ServiceImpl, cause: Cause.Cause<unknown>): Effect.Effect<never, ServiceError.ServiceError> => {
+  if (Cause.isInterruptedOnly(cause)) return Effect.failCause(cause as Cause.Cause<never>)
+  return Effect.suspend(() => {
+    cause = spans.original(cause)
+    lifecycle.markCrash(s, cause, tree.path(s))
+    lifecycle.signalStop(s)
+    return Effect.zipRight(
+      s.log(LogLevel.Error, "Restart failed", cause),
+      Effect.fail(new ServiceError.StartFailed({ label: s.label, cause }))
+    )
+  })
+}

@@ -1,0 +1,102 @@
+/**
+ * Waiting on a service: `sleep`, `wait`, `waitFirst`, `waitForStopped` and
+ * `waitUntilStopped` wake when the service stops or crashes (its stop signal). A sleep
+ * begun after that signal sleeps its whole duration (the stop interrupts the task soon),
+ * so a loop of `self.sleep` never spins while the stop runs its hooks.
+ *
+ * @internal
+ */
+import type * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Deferred from "effect/Deferred"
+import type * as Service from "../../Service.js"
+import * as longSleep from "../sleep.js"
+import type { ServiceImpl } from "./impl.js"
+
+const stoppedResult: Service.WaitResult<never> = { _tag: "Stopped", stopped: true }
+const timedOutResult: Service.WaitResult<never> = { _tag: "TimedOut", stopped: false }
+
+/** Waits for the stop signal of the current run. */
+export const stopped = (s: ServiceImpl): Effect.Effect<void> => Effect.suspend(() => s.stopSignal.await)
+
+/** @internal */
+export const sleep = (s: ServiceImpl, duration: Duration.DurationInput): Effect.Effect<void> =>
+  Effect.suspend(() =>
+    s.stopSignalled ? longSleep.sleep(duration) : Effect.raceFirst(longSleep.sleep(duration), s.stopSignal.await)
+  )
+
+/** @internal */
+export const wait = <A, E, R>(
+  s: ServiceImpl,
+  effect: Effect.Effect<A, E, R>,
+  options?: { readonly timeout?: Duration.DurationInput }
+): Effect.Effect<Service.WaitResult<A>, E, R> =>
+  Effect.suspend(() => {
+    if (s.stopSignalled) return Effect.succeed(stoppedResult)
+    const raced = Effect.raceFirst(
+      Effect.map(effect, (result): Service.WaitResult<A> => ({ _tag: "Completed", result, stopped: false })),
+      Effect.as(s.stopSignal.await, stoppedResult)
+    )
+    return options?.timeout === undefined
+      ? raced
+      : Effect.timeoutTo(raced, {
+        duration: options.timeout,
+        onSuccess: (r): Service.WaitResult<A> => r,
+        onTimeout: (): Service.WaitResult<A> => timedOutResult
+      })
+  })
+
+/** @internal */
+export const waitFirst = <A, E, R>(
+  s: ServiceImpl,
+  effects: Iterable<Effect.Effect<A, E, R>>,
+  options?: { readonly timeout?: Duration.DurationInput }
+): Effect.Effect<Service.WaitResults<A>, E, R> => {
+  const list = Array.from(effects)
+  return Effect.scoped(Effect.gen(function*() {
+    if (s.stopSignalled) return { done: [], results: [], stopped: true, timedOut: false }
+    const first = yield* Deferred.make<void>()
+    const fibers = yield* Effect.forEach(list, (effect) =>
+      effect.pipe(
+        Effect.onExit(() => Deferred.succeed(first, undefined)),
+        Effect.forkScoped
+      ))
+    const outcome = yield* Effect.raceFirst(
+      Effect.as(Deferred.await(first), "done" as const),
+      Effect.as(stopped(s), "stopped" as const)
+    ).pipe(
+      options?.timeout === undefined ? (x) => x : Effect.timeoutTo({
+        duration: options.timeout,
+        onSuccess: (x) => x,
+        onTimeout: () => "timedOut" as const
+      })
+    )
+    if (outcome !== "done") {
+      return { done: [], results: [], stopped: outcome === "stopped", timedOut: outcome === "timedOut" }
+    }
+    const done: Array<number> = []
+    const results: Array<A> = []
+    for (let i = 0; i < fibers.length; i++) {
+      const exit = fibers[i]!.unsafePoll()
+      if (exit === null) continue
+      if (Exit.isFailure(exit)) return yield* Effect.failCause(exit.cause)
+      done.push(i)
+      results.push(exit.value)
+    }
+    return { done, results, stopped: false, timedOut: false }
+  }))
+}
+
+/** @internal */
+export const waitForStopped = (
+  s: ServiceImpl,
+  options?: { readonly timeout?: Duration.DurationInput }
+): Effect.Effect<boolean> => {
+  if (options?.timeout === undefined) return Effect.as(stopped(s), true)
+  return Effect.timeoutTo(stopped(s), {
+    duration: options.timeout,
+    onSuccess: () => true,
+    onTimeout: () => false
+  })
+}
