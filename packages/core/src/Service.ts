@@ -623,7 +623,9 @@ export const isService = (u: unknown): u is Service => internal.isService(u)
  * @since 0.3.0
  * @category models
  */
-export type Current = internalCurrent.Current
+export interface Current {
+  readonly _: unique symbol
+}
 
 /**
  * The lifecycle handle of the service whose code is running: provided to the `scoped`,

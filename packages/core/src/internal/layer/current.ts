@@ -7,10 +7,8 @@
 import * as Context from "effect/Context"
 import type * as Service from "../../Service.js"
 
-/** The identifier of `Service.Current`. */
-export interface Current {
-  readonly _: unique symbol
-}
+/** The identifier of `Service.Current` (declared in `Service.ts`, so declarations name the public module). */
+export type Current = Service.Current
 
 /** @internal */
 export const Current: Context.Tag<Current, Service.Service> = Context.GenericTag<Current, Service.Service>(
