@@ -181,6 +181,9 @@ export const ExitCode: {
 export type Root<E> =
   | Effect.Effect<Service.Service, E, Scope.Scope>
   | Layer.Layer<any, E, never>
+  // A layer that provides nothing (its services are reached through the tree only); `Layer`'s
+  // output is contravariant, so `Layer<never>` is not a `Layer<any>`.
+  | Layer.Layer<never, E, never>
 
 const isRoot = (u: unknown): u is Root<unknown> => Effect.isEffect(u) || Layer.isLayer(u)
 

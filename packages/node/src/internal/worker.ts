@@ -27,6 +27,7 @@ import { Signals } from "./signals.js"
 export type Root =
   | Effect.Effect<Service.Service, unknown, Scope.Scope>
   | Layer.Layer<unknown, unknown, never>
+  | Layer.Layer<never, unknown, never>
 
 /** Exit codes (see docs/guide/worker.md). */
 export const ExitCode = {
