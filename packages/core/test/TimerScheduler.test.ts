@@ -91,4 +91,20 @@ describe("timer scheduler", () => {
       yield* svc.stop
       yield* Fiber.interrupt(fiber)
     }))
+
+  it.effect("a running crontab holds no fiber between runs and runs at every matching minute", () =>
+    Effect.gen(function*() {
+      const runs: Array<number> = []
+      const svc = yield* Service.make("Cron", {
+        tasks: [Service.crontab("* * * * *", () => Effect.flatMap(Clock.currentTimeMillis, (now) => Effect.sync(() => runs.push(now))), { timezone: "UTC" })]
+      })
+      yield* svc.start
+      yield* Effect.yieldNow()
+      expect(runFibers(svc)).toBe(0)
+      expect(yield* registeredCount).toBe(1)
+      yield* TestClock.adjust("3 minutes")
+      expect(runs).toEqual([60_000, 120_000, 180_000])
+      yield* svc.stop
+      expect(yield* registeredCount).toBe(0)
+    }))
 })

@@ -10,19 +10,14 @@
 import * as Cause from "effect/Cause"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import * as FiberRef from "effect/FiberRef"
-import type * as Fiber from "effect/Fiber"
-import type * as FiberRefs from "effect/FiberRefs"
 import * as LogLevel from "effect/LogLevel"
 import type * as Service from "../Service.js"
-import type { Run } from "./run.js"
-import type { ServiceImpl } from "./service/impl.js"
+import { activeRun, type Schedule, scheduled, type Ticks } from "./scheduledTask.js"
 import { decodeDuration } from "./duration.js"
 import { declaredName, make as makeTask } from "./service/task.js"
 import { sleepMillis } from "./sleep.js"
 import { decodeMaxDriftCorrection, nowMillis, planThen, type TickState, wake } from "./timer.js"
 import * as timerMetrics from "./timerMetrics.js"
-import { register, type TimerHandle } from "./timerScheduler.js"
 import { DelayState, FixedRateState } from "./timerState.js"
 
 /**
@@ -54,68 +49,23 @@ const loop = <E, R>(self: Service.Service, state: TickState, call: Effect.Effect
   return forever
 }
 
-interface SetsFiberRefs {
-  setFiberRefs(refs: FiberRefs.FiberRefs): void
-}
-
-/** Gives `fiber` the refs `refs` (all at once, where the runtime allows it), then runs `effect`. */
-const withRefs = (refs: FiberRefs.FiberRefs, effect: Effect.Effect<void>): Effect.Effect<void> =>
-  Effect.withFiberRuntime<void>((fiber: Fiber.RuntimeFiber<unknown, unknown>) => {
-    const f = fiber as unknown as Partial<SetsFiberRefs>
-    if (typeof f.setFiberRefs !== "function") return Effect.zipRight(Effect.setFiberRefs(refs), effect)
-    f.setFiberRefs(refs)
-    return effect
-  })
-
-/** The run a task fiber of `self` runs in, if it is one (not a direct call of `run`). */
-const activeRun = (self: Service.Service): Run | undefined => {
-  const run = (self as Partial<ServiceImpl>).run
-  return run !== undefined && !run.closed && typeof (self as Partial<ServiceImpl>).forkIn === "function" ? run : undefined
-}
-
-/**
- * The timer on the scheduler: `start` runs on the task fiber (execFirst's call), then the
- * first tick is planned and the task fiber ends. Every tick's fiber ends by planning the next.
- */
-const scheduled = <E, R>(
-  self: Service.Service,
-  run: Run,
-  name: string,
+/** The timer's ticks on the scheduler: wake, check the stop signal, call, plan the next. */
+const onScheduler = <E, R>(
   state: TickState,
+  self: Service.Service,
   call: Effect.Effect<void, E, R>,
-  start: Effect.Effect<void, E, R> | undefined
-): Effect.Effect<void, E, R> =>
-  Effect.withFiberRuntime<void, E, R>((task) => {
-    const s = self as ServiceImpl
-    const refs = task.getFiberRefs()
-    let handle: TimerHandle | undefined
-    const planNext: Effect.Effect<void> = Effect.withFiberRuntime((fiber) => {
-      const now = nowMillis(fiber)
-      const next = handle!.schedule(now + state.plan(now))
-      return state.overlapped && LogLevel.Warning.ordinal >= fiber.getFiberRef(FiberRef.currentMinimumLogLevel).ordinal
-        ? Effect.zipRight(Effect.logWarning(state.overlapMessage()), next)
-        : next
-    })
-    const tick = Effect.zipRight(
+  first: Effect.Effect<void, E, R> | undefined
+) =>
+(schedule: Schedule): Ticks<E, R> => {
+  const planNext = planThen(state, schedule)
+  return {
+    start: first === undefined ? planNext : Effect.zipRight(first, planNext),
+    tick: Effect.zipRight(
       wake(state),
       Effect.flatMap(self.shouldStop, (stop) => stop ? Effect.void : Effect.zipRight(call, planNext))
-    ) as Effect.Effect<void, unknown>
-    // The task's error boundary: the callback's failure (onError: "crash") crashes the service.
-    const guarded = withRefs(
-      refs,
-      Effect.catchAllCause(tick, (cause) =>
-        Cause.isInterruptedOnly(cause) ? Effect.failCause(cause as Cause.Cause<never>) : s.crashWith(cause))
     )
-    const fire = Effect.suspend(() => run.closed ? Effect.void : Effect.asVoid(s.forkIn(run, guarded, name)))
-    const registered = Effect.uninterruptible(Effect.suspend(() =>
-      run.closed ? Effect.void : Effect.flatMap(register(fire), (h) => {
-        handle = h
-        return self.addFinalizer(h.cancel)
-      })
-    ))
-    const first = Effect.suspend(() => handle === undefined ? Effect.void : planNext)
-    return Effect.zipRight(registered, start === undefined ? first : Effect.zipRight(start, first))
-  })
+  }
+}
 
 export const timer = <E, R>(
   interval: Duration.DurationInput,
@@ -136,14 +86,17 @@ export const timer = <E, R>(
           const call = callWith(self, fn, "Timer", name, onError)
           const run = activeRun(self)
           if (run !== undefined) {
-            if (rate === "delay") return scheduled(self, run, name, new DelayState(name, intervalMillis, maxDriftCorrection, metrics), call, execFirst ? call : undefined)
+            if (rate === "delay") {
+              const state = new DelayState(name, intervalMillis, maxDriftCorrection, metrics)
+              return scheduled(self, run, name, onScheduler(state, self, call, execFirst ? call : undefined))
+            }
             const fixed = new FixedRateState(name, intervalMillis, metrics)
             // With execFirst the grid is anchored before the first call (see below).
             const start = execFirst ? Effect.withFiberRuntime<void, E, R>((fiber) => {
               fixed.start(nowMillis(fiber))
               return call
             }) : undefined
-            return scheduled(self, run, name, fixed, call, start)
+            return scheduled(self, run, name, onScheduler(fixed, self, call, start))
           }
           if (rate === "delay") {
             const ticks = loop(self, new DelayState(name, intervalMillis, maxDriftCorrection, metrics), call)
