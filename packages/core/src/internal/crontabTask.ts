@@ -43,21 +43,23 @@ export const runCrontab = <E, R>(
   return forever
 }
 
+/** In steps of at most a day, as `sleepUntil`: a jump of the wall clock is noticed within a day. */
+const waitFor = (slot: Schedule, instant: number, now: number): Effect.Effect<void> =>
+  slot.schedule(Math.min(instant - now, MAX_SLEEP_MILLIS))
+
 /** The crontab's ticks on the scheduler (the same steps as `runCrontab`). */
 const onScheduler = <E, R>(self: Service.Service, tab: Crontab.Crontab, call: Effect.Effect<void, E, R>) =>
-(schedule: Schedule): Ticks<E, R> => {
+(slot: Schedule): Ticks<E, R> => {
   let lastInstant = Number.NEGATIVE_INFINITY
   let lastWall = Number.NEGATIVE_INFINITY
   let next: cron.Run | undefined
-  // In steps of at most a day, as `sleepUntil`: a jump of the wall clock is noticed within a day.
-  const wait = (now: number): Effect.Effect<void> => schedule(Math.min(next!.instant - now, MAX_SLEEP_MILLIS))
   const planNext = Effect.flatMap(Clock.currentTimeMillis, (now) => {
     next = cron.nextRun(tab, Math.max(now, lastInstant), lastWall)
-    return wait(now)
+    return waitFor(slot, next.instant, now)
   })
   const tick = Effect.flatMap(Clock.currentTimeMillis, (now) => {
     const due = next!
-    if (now < due.instant) return wait(now)
+    if (now < due.instant) return waitFor(slot, due.instant, now)
     return Effect.flatMap(self.shouldStop, (stop) => {
       if (stop) return Effect.void
       lastInstant = due.instant

@@ -30,11 +30,25 @@ export interface Ticks<E, R> {
   readonly tick: Effect.Effect<void, E, R>
 }
 
-/**
- * Makes the task due in `millis` (of the clock's monotonic time, from now). Calling it again
- * before that replaces the pending instant.
- */
-export type Schedule = (millis: number) => Effect.Effect<void>
+/** How a scheduled task asks for its next due instant. */
+export interface Schedule {
+  /**
+   * Makes the task due in `millis` (of the clock's monotonic time, from now). Calling it again
+   * before that replaces the pending instant.
+   */
+  schedule(millis: number): Effect.Effect<void>
+}
+
+/** A class, so that a scheduled task costs no named closure (tsx's `keepNames` makes those dear). */
+class Slot implements Schedule {
+  handle: TimerHandle | undefined = undefined
+  schedule(millis: number): Effect.Effect<void> {
+    return Effect.withFiberRuntime((fiber) => {
+      const handle = this.handle
+      return handle === undefined ? Effect.void : handle.schedule(monotonicMillis(fiber) + millis)
+    })
+  }
+}
 
 interface SetsFiberRefs {
   setFiberRefs(refs: FiberRefs.FiberRefs): void
@@ -66,10 +80,8 @@ export const scheduled = <E, R>(
   Effect.withFiberRuntime<void, E, R>((task) => {
     const s = self as ServiceImpl
     const refs = task.getFiberRefs()
-    let handle: TimerHandle | undefined
-    const schedule: Schedule = (millis) =>
-      Effect.withFiberRuntime((fiber) => handle === undefined ? Effect.void : handle.schedule(monotonicMillis(fiber) + millis))
-    const { start, tick } = make(schedule)
+    const slot = new Slot()
+    const { start, tick } = make(slot)
     // The task's error boundary: a failure (onError: "crash") crashes the service.
     const guarded = withRefs(
       refs,
@@ -79,7 +91,7 @@ export const scheduled = <E, R>(
     const fire = Effect.suspend(() => run.closed ? Effect.void : Effect.asVoid(s.forkIn(run, guarded, name)))
     const registered = Effect.uninterruptible(Effect.suspend(() =>
       run.closed ? Effect.void : Effect.flatMap(register(fire), (h) => {
-        handle = h
+        slot.handle = h
         return self.addFinalizer(h.cancel)
       })
     ))

@@ -21,25 +21,45 @@ import * as FiberId from "effect/FiberId"
 import * as Scope from "effect/Scope"
 import { MAX_SLEEP_MILLIS } from "./sleep.js"
 
-/** A registered timer: at most one pending due instant at a time. */
-export interface TimerHandle {
-  /** Makes the timer due at `due` (clock millis), replacing a pending due instant. */
-  readonly schedule: (due: number) => Effect.Effect<void>
-  /** Removes the timer; the last one tears the scheduler down. Idempotent. */
-  readonly cancel: Effect.Effect<void>
-}
-
-class Entry {
+/**
+ * A registered timer (an entry of the heap): at most one pending due instant at a time.
+ * A class, so that a timer costs no closures of its own.
+ */
+export class TimerHandle {
   due = 0
   seq = 0
   /** Position in the heap, -1 when not pending. */
   index = -1
   cancelled = false
-  constructor(readonly fire: Effect.Effect<void>) {}
+  constructor(readonly scheduler: Scheduler, readonly fire: Effect.Effect<void>) {}
+
+  /** Makes the timer due at `due` (clock millis), replacing a pending due instant. */
+  schedule(due: number): Effect.Effect<void> {
+    if (this.cancelled) return Effect.void
+    const scheduler = this.scheduler
+    scheduler.remove(this)
+    this.due = due
+    scheduler.push(this)
+    return scheduler.wakeFor(due)
+  }
+
+  /** Removes the timer; the last one tears the scheduler down. Idempotent. */
+  get cancel(): Effect.Effect<void> {
+    return Effect.suspend(() => {
+      if (this.cancelled) return Effect.void
+      this.cancelled = true
+      const scheduler = this.scheduler
+      scheduler.remove(this)
+      return --scheduler.live > 0 ? Effect.void : scheduler.close()
+    })
+  }
 }
+
+type Entry = TimerHandle
 
 const before = (a: Entry, b: Entry): boolean => a.due < b.due || (a.due === b.due && a.seq < b.seq)
 
+/** The scheduler of one `Clock` instance. */
 class Scheduler {
   readonly heap: Array<Entry> = []
   /** Registered (not cancelled) entries, pending or firing. */
@@ -58,6 +78,14 @@ class Scheduler {
 
   now(): number {
     return Number(this.clock.unsafeCurrentTimeNanos()) / 1_000_000
+  }
+
+  /** The last timer went: no fiber is left. */
+  close(): Effect.Effect<void> {
+    if (schedulers.get(this.clock) === this) schedulers.delete(this.clock)
+    this.driver = undefined
+    this.idle = undefined
+    return Scope.close(this.scope, Exit.void)
   }
 
   // --- the heap ----------------------------------------------------------------------------
@@ -177,7 +205,8 @@ class Scheduler {
       this.driver.unsafeInterruptAsFork(FiberId.none)
     }
     this.target = Number.NEGATIVE_INFINITY
-    return Effect.map(Effect.forkIn(this.loop, this.scope), (fiber) => {
+    // Interruptible whatever the caller's region: closing the scope must be able to end it.
+    return Effect.map(Effect.forkIn(Effect.interruptible(this.loop), this.scope), (fiber) => {
       this.driver = fiber
     })
   }
@@ -204,28 +233,7 @@ export const register = (fire: Effect.Effect<void>): Effect.Effect<TimerHandle> 
       : Effect.succeed(existing)
     return Effect.map(made, (scheduler) => {
       scheduler.live++
-      const entry = new Entry(fire)
-      const handle: TimerHandle = {
-        schedule: (due) =>
-          Effect.suspend(() => {
-            if (entry.cancelled) return Effect.void
-            scheduler.remove(entry)
-            entry.due = due
-            scheduler.push(entry)
-            return scheduler.wakeFor(due)
-          }),
-        cancel: Effect.suspend(() => {
-          if (entry.cancelled) return Effect.void
-          entry.cancelled = true
-          scheduler.remove(entry)
-          if (--scheduler.live > 0) return Effect.void
-          if (schedulers.get(scheduler.clock) === scheduler) schedulers.delete(scheduler.clock)
-          scheduler.driver = undefined
-          scheduler.idle = undefined
-          return Scope.close(scheduler.scope, Exit.void)
-        })
-      }
-      return handle
+      return new TimerHandle(scheduler, fire)
     })
   })
 

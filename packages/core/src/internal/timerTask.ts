@@ -56,8 +56,8 @@ const onScheduler = <E, R>(
   call: Effect.Effect<void, E, R>,
   first: Effect.Effect<void, E, R> | undefined
 ) =>
-(schedule: Schedule): Ticks<E, R> => {
-  const planNext = planThen(state, schedule)
+(slot: Schedule): Ticks<E, R> => {
+  const planNext = planThen(state, (millis) => slot.schedule(millis))
   return {
     start: first === undefined ? planNext : Effect.zipRight(first, planNext),
     tick: Effect.zipRight(
