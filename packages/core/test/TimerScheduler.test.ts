@@ -107,4 +107,30 @@ describe("timer scheduler", () => {
       yield* svc.stop
       expect(yield* registeredCount).toBe(0)
     }))
+
+  it.effect("many timers of different intervals: each on its own grid; at one instant, in the order they were scheduled", () =>
+    Effect.gen(function*() {
+      const intervals = [700, 300, 1100, 300, 500, 1300, 200, 900, 500, 1700, 100, 600, 300, 1000, 800, 400, 1900, 250, 350, 1500]
+      const calls: Array<readonly [number, number]> = []
+      const tasks = intervals.map((ms, i) =>
+        Service.timer(`${ms} millis`, () => Effect.flatMap(Clock.currentTimeMillis, (now) => Effect.sync(() => calls.push([now, i]))), { name: `t${i}` }))
+      const svc = yield* Service.make("Many", { tasks })
+      yield* svc.start
+      yield* TestClock.adjust("10 seconds")
+      // The model: same-instant ticks fire in the order they were scheduled (FIFO), the first
+      // ticks in declaration order; each schedules its next tick when it ran.
+      const queue = intervals.map((ms, i) => ({ due: ms, seq: i, i }))
+      let seq = queue.length
+      const expected: Array<readonly [number, number]> = []
+      for (;;) {
+        queue.sort((a, b) => a.due - b.due || a.seq - b.seq)
+        const first = queue[0]!
+        if (first.due > 10_000) break
+        expected.push([first.due, first.i])
+        queue[0] = { due: first.due + intervals[first.i]!, seq: seq++, i: first.i }
+      }
+      expect(calls).toEqual(expected)
+      yield* svc.stop
+      expect(yield* registeredCount).toBe(0)
+    }))
 })

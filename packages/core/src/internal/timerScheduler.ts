@@ -93,7 +93,7 @@ class Scheduler {
     e.seq = this.seq++
     e.index = this.heap.length
     this.heap.push(e)
-    this.up(e.index)
+    this.sift(e.index)
   }
 
   remove(e: Entry): void {
@@ -104,43 +104,32 @@ class Scheduler {
     if (last !== e) {
       this.heap[i] = last
       last.index = i
-      this.down(i)
-      this.up(last.index)
+      this.sift(i)
     }
   }
 
-  private up(i: number): void {
+  /** Moves the entry at `i` up or down to where it belongs. */
+  private sift(i: number): void {
     const heap = this.heap
     const e = heap[i]!
-    while (i > 0) {
-      const p = (i - 1) >> 1
-      const parent = heap[p]!
-      if (!before(e, parent)) break
-      heap[i] = parent
-      parent.index = i
-      i = p
+    for (let j = this.towards(i, e); j >= 0; j = this.towards(i, e)) {
+      const moved = heap[j]!
+      heap[i] = moved
+      moved.index = i
+      i = j
     }
     heap[i] = e
     e.index = i
   }
 
-  private down(i: number): void {
+  /** Where `e`, at `i`, has to swap to: its parent if it is due before it, else its earliest child if that is due before it, else -1. */
+  private towards(i: number, e: Entry): number {
     const heap = this.heap
-    const n = heap.length
-    const e = heap[i]!
-    for (;;) {
-      const l = 2 * i + 1
-      if (l >= n) break
-      const r = l + 1
-      const c = r < n && before(heap[r]!, heap[l]!) ? r : l
-      const child = heap[c]!
-      if (!before(child, e)) break
-      heap[i] = child
-      child.index = i
-      i = c
-    }
-    heap[i] = e
-    e.index = i
+    if (i > 0 && before(e, heap[(i - 1) >> 1]!)) return (i - 1) >> 1
+    const l = 2 * i + 1
+    if (l >= heap.length) return -1
+    const c = l + 1 < heap.length && before(heap[l + 1]!, heap[l]!) ? l + 1 : l
+    return before(heap[c]!, e) ? c : -1
   }
 
   /** Runs `f` on the current driver; a replaced driver (interrupted meanwhile) just ends. */
