@@ -13,9 +13,16 @@ import type * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
 import type * as Option from "effect/Option"
 import type * as Scope from "effect/Scope"
+import type * as Schedule from "effect/Schedule"
 import type * as Stream from "effect/Stream"
+import type * as Types from "effect/Types"
 import type * as Beacon from "./Beacon.js"
 import type * as Diag from "./Diag.js"
+import * as internalCurrent from "./internal/layer/current.js"
+import * as internalLaunch from "./internal/layer/launch.js"
+import * as internalRegistry from "./internal/layer/registry.js"
+import type * as internalSupervised from "./internal/layer/supervised.js"
+import * as internalTag from "./internal/layer/tag.js"
 import * as internalSchedules from "./internal/schedules.js"
 import * as internal from "./internal/service.js"
 import * as internalTask from "./internal/service/task.js"
@@ -257,8 +264,63 @@ export interface Options<E, R> {
 }
 
 /**
+ * The error type of a service's options: the union of the errors of every hook, task and
+ * the `dependencies` hook. Errors never leave `make` (a failure crashes the service, see the
+ * guide); the type says what a crash of this service can carry.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import type { Service } from "@effect-mode/core"
+ *
+ * type E = Service.OptionsError<{
+ *   onStart: () => Effect.Effect<void, "A">
+ *   tasks: ReadonlyArray<Service.Task<"B", never>>
+ * }> // "A" | "B"
+ * ```
+ *
+ * @since 0.3.0
+ * @category models
+ */
+export type OptionsError<O> =
+  | HookError<Prop<O, HookName>>
+  | TaskError<ElementOf<Prop<O, "tasks">>>
+  | HookError<Prop<O, "dependencies">>
+
+/**
+ * The requirements of a service's options: the union of the requirements of every hook,
+ * task and the `dependencies` hook. `make` takes them from the context it runs in.
+ *
+ * @example
+ * ```ts
+ * import { Context, Effect } from "effect"
+ * import type { Service } from "@effect-mode/core"
+ *
+ * class Db extends Context.Tag("Db")<Db, { readonly ping: Effect.Effect<void> }>() {}
+ * type R = Service.OptionsContext<{ onStart: () => Effect.Effect<void, never, Db> }> // Db
+ * ```
+ *
+ * @since 0.3.0
+ * @category models
+ */
+export type OptionsContext<O> =
+  | HookContext<Prop<O, HookName>>
+  | TaskContext<ElementOf<Prop<O, "tasks">>>
+  | HookContext<Prop<O, "dependencies">>
+
+type HookName = "onFirstStart" | "onStart" | "onStarted" | "onStop" | "onShutdown" | "onRestart"
+type Prop<O, K extends string> = K extends keyof O ? NonNullable<O[K]> : never
+type ElementOf<A> = A extends ReadonlyArray<infer T> ? T : never
+type HookError<F> = F extends (...args: ReadonlyArray<any>) => Effect.Effect<any, infer E, any> ? E : never
+type HookContext<F> = F extends (...args: ReadonlyArray<any>) => Effect.Effect<any, any, infer R> ? R : never
+type TaskError<T> = T extends Task<infer E, any> ? E : never
+type TaskContext<T> = T extends Task<any, infer R> ? R : never
+
+/**
  * Makes a service. Nothing runs until `start` (or `Service.run`, `Service.scoped`,
  * `Service.layer`). The hooks' requirements `R` are taken from the context `make` runs in.
+ * `R` is inferred as the union of the requirements of every hook and task (and the error
+ * type of each may differ): no type argument needs to be written.
  *
  * @example
  * ```ts
@@ -275,8 +337,16 @@ export interface Options<E, R> {
  * @since 0.1.0
  * @category constructors
  */
-export const make = <E = never, R = never>(label: string, options: Options<E, R> = {}): Effect.Effect<Service, never, R> =>
-  Effect.map(Effect.context<R>(), (context): Service => new internal.ServiceImpl(label, options, context))
+export const make: {
+  (label: string): Effect.Effect<Service>
+  <O extends Types.NoExcessProperties<Options<any, any>, O>>(
+    label: string,
+    options: O
+  ): Effect.Effect<Service, never, OptionsContext<O>>
+  <E, R>(label: string, options?: Options<E, R>): Effect.Effect<Service, never, R>
+} = ((label: string, options: Options<any, any> = {}): Effect.Effect<Service, never, any> =>
+  Effect.map(Effect.context<any>(), (context): Service =>
+    new internal.ServiceImpl(label, internalRegistry.checkingContext(label, options, context), context))) as any
 
 /**
  * Declares a background task (mode's `@Service.task`). It runs under `name` (default: the
@@ -440,7 +510,9 @@ export const fromEffect = <A, E, R>(
 }
 
 /**
- * Starts the service now and stops it when the scope closes (`async with service`).
+ * Starts the service now and stops it when the scope closes (`async with service`). Inside
+ * the layer of a `Service.launch` (for example in an `Effect.Service` of your own), the
+ * service joins the launch's tree, as `Service.Tag` services do.
  *
  * @example
  * ```ts
@@ -459,11 +531,7 @@ export const fromEffect = <A, E, R>(
 export const scoped = <E, R>(
   make: Effect.Effect<Service, E, R>
 ): Effect.Effect<Service, E | ServiceError.ServiceError, R | Scope.Scope> =>
-  Effect.flatMap(make, (service) =>
-    Effect.zipRight(
-      Effect.addFinalizer(() => service.stop),
-      Effect.as(service.start, service)
-    ))
+  Effect.flatMap(make, internalRegistry.startScoped)
 
 /**
  * A `Layer` that starts the service when built and stops it when released.
@@ -536,3 +604,482 @@ export const run = (service: Service): Effect.Effect<void, ServiceError.ServiceE
  * @category guards
  */
 export const isService = (u: unknown): u is Service => internal.isService(u)
+
+// -----------------------------------------------------------------------------
+// Layer-first services
+// -----------------------------------------------------------------------------
+
+/**
+ * The identifier of `Service.Current`.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Service } from "@effect-mode/core"
+ *
+ * const label: Effect.Effect<string, never, Service.Current> = Effect.map(Service.Current, (s) => s.label)
+ * ```
+ *
+ * @since 0.3.0
+ * @category models
+ */
+export interface Current {
+  readonly _: unique symbol
+}
+
+/**
+ * The lifecycle handle of the service whose code is running: provided to the `scoped`,
+ * hooks and tasks of a `Service.Tag` service, to fork futures, raise `Diag` flags, add
+ * mode-style children or read its state while the typed API is being built.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Service } from "@effect-mode/core"
+ *
+ * class Cache extends Service.Tag<Cache>()("Cache", {
+ *   scoped: Effect.gen(function* () {
+ *     const self = yield* Service.Current
+ *     yield* self.diag.setFlag("WARM")
+ *     return { get: (key: string) => Effect.succeed(key.length) }
+ *   })
+ * }) {}
+ * ```
+ *
+ * @since 0.3.0
+ * @category tags
+ */
+export const Current: Context.Tag<Current, Service> = internalCurrent.Current
+
+/**
+ * What `Service.Tag` accepts: every option of `Service.make` (hooks, tasks, timers,
+ * crontabs, `stopTimeout`, ...) but mode's `dependencies` hook, plus `scoped`, the effect
+ * that builds the service's typed API (run inside each start, in the service's run scope,
+ * so what it acquires is released by the matching stop), and `dependencies`, layers as in
+ * `Effect.Service`.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import type { Service } from "@effect-mode/core"
+ *
+ * const options: Service.TagOptions = {
+ *   scoped: Effect.succeed({ ping: Effect.void }),
+ *   stopTimeout: "5 seconds"
+ * }
+ * ```
+ *
+ * @since 0.3.0
+ * @category models
+ */
+export interface TagOptions extends Omit<Options<any, any>, "dependencies"> {
+  /** Builds the typed API (an object); may read `Service.Current`; runs inside every start. */
+  readonly scoped?: Effect.Effect<object, any, any>
+  /** Layers this service is built on, as in `Effect.Service` (`Default` provides them). */
+  readonly dependencies?: ReadonlyArray<Layer.Layer.Any>
+  /**
+   * Restarts the service in place when it crashes (see `SuperviseOptions`): its `scoped`
+   * runs again in a fresh run scope, its tasks start again, and callers holding its API
+   * keep working.
+   */
+  readonly supervise?: SuperviseOptions
+}
+
+/**
+ * How a supervised `Service.Tag` service is restarted: the options of a one-for-one
+ * `Supervisor` of its own (`restart` type, `maxRestarts` in any window of `within`,
+ * `backoff`; one crash too many escalates with `MaxRestartsExceeded` to the tree above, so
+ * `Service.launch` ends with `Crashed`), plus `callTimeout`: how long a call to its API made
+ * while it restarts waits for the new instance (default "5 seconds") before failing with
+ * `ServiceError.ServiceUnavailable`. A call in flight when it crashes fails with
+ * `ServiceUnavailable` too. `strategy`: "oneForOne" (the default) restarts the service alone;
+ * "restForOne" also stops every service of the launch that depends on it (directly or not)
+ * in reverse start order when it crashes, and starts them again in start order once it runs.
+ *
+ * @example
+ * ```ts
+ * import { Schedule } from "effect"
+ * import type { Service } from "@effect-mode/core"
+ *
+ * const supervise: Service.SuperviseOptions = {
+ *   maxRestarts: 3,
+ *   within: "1 minute",
+ *   backoff: Schedule.exponential("100 millis"),
+ *   callTimeout: "2 seconds"
+ * }
+ * ```
+ *
+ * @since 0.3.0
+ * @category models
+ */
+export interface SuperviseOptions extends internalSupervised.SuperviseOptions {}
+
+/**
+ * The API of a supervised service as callers see it: every Effect member and every method
+ * can also fail with `ServiceUnavailable`.
+ *
+ * @example
+ * ```ts
+ * import type { Effect } from "effect"
+ * import type { Service } from "@effect-mode/core"
+ *
+ * type Api = Service.Supervised<{ readonly charge: (cents: number) => Effect.Effect<string> }>
+ * ```
+ *
+ * @since 0.3.0
+ * @category models
+ */
+export type Supervised<A> = {
+  readonly [K in keyof A]: A[K] extends Effect.Effect<infer X, infer E, infer R>
+    ? Effect.Effect<X, E | ServiceError.ServiceUnavailable, R>
+    : A[K] extends (...args: infer P) => Effect.Effect<infer X, infer E, infer R>
+      ? (...args: P) => Effect.Effect<X, E | ServiceError.ServiceUnavailable, R>
+    : A[K]
+}
+
+/**
+ * The typed API of a `Service.Tag` service (what its `scoped` returns; `{}` without one).
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import type { Service } from "@effect-mode/core"
+ *
+ * type Api = Service.TagApi<{ scoped: Effect.Effect<{ readonly lag: Effect.Effect<number> }> }>
+ * ```
+ *
+ * @since 0.3.0
+ * @category models
+ */
+export type TagApi<Make> = Make extends { readonly scoped: Effect.Effect<infer A, any, any> } ? [A] extends [never] ? {} : A
+  : {}
+
+/**
+ * The error type of a `Service.Tag` service's layer (besides `ServiceError`): the union over
+ * `scoped`, every hook and every task.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import type { Service } from "@effect-mode/core"
+ *
+ * type E = Service.TagError<{ scoped: Effect.Effect<{}, "Refused"> }> // "Refused"
+ * ```
+ *
+ * @since 0.3.0
+ * @category models
+ */
+export type TagError<Make> = OptionsError<Make> | ScopedError<Prop<Make, "scoped">>
+
+/**
+ * The requirements of a `Service.Tag` service (its `DefaultWithoutDependencies`): the union
+ * over `scoped`, every hook and every task, less `Scope` and `Service.Current`.
+ *
+ * @example
+ * ```ts
+ * import { Context, Effect } from "effect"
+ * import type { Service } from "@effect-mode/core"
+ *
+ * class Db extends Context.Tag("Db")<Db, {}>() {}
+ * type R = Service.TagContext<{ scoped: Effect.Effect<{}, never, Db> }> // Db
+ * ```
+ *
+ * @since 0.3.0
+ * @category models
+ */
+export type TagContext<Make> = Exclude<
+  OptionsContext<Make> | ScopedContext<Prop<Make, "scoped">>,
+  Scope.Scope | Current
+>
+
+type ScopedError<X> = X extends Effect.Effect<any, infer E, any> ? E : never
+type ScopedContext<X> = X extends Effect.Effect<any, any, infer R> ? R : never
+type Deps<Make> = Make extends { readonly dependencies: ReadonlyArray<infer L> } ? L : never
+type LayerOut<L> = L extends Layer.Layer<infer ROut, any, any> ? ROut : never
+type LayerError<L> = L extends Layer.Layer<any, infer E, any> ? E : never
+type LayerIn<L> = L extends Layer.Layer<any, any, infer RIn> ? RIn : never
+
+/**
+ * The class `Service.Tag` returns: a `Context` tag whose service is `Self` (the typed API),
+ * with `Default` (the layer, `dependencies` included), `DefaultWithoutDependencies`, and
+ * `handle`, the lifecycle handle behind the API.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Service } from "@effect-mode/core"
+ *
+ * class Clock2 extends Service.Tag<Clock2>()("Clock2", { scoped: Effect.succeed({ now: Effect.succeed(0) }) }) {}
+ * const program = Effect.gen(function* () {
+ *   const clock = yield* Clock2 // the typed API
+ *   const handle = yield* Clock2.handle // its lifecycle handle
+ * })
+ * ```
+ *
+ * @since 0.3.0
+ * @category models
+ */
+export type TagClass<Self, Key extends string, Make> =
+  & {
+    new(_: TagApi<Make>): (Make extends { readonly supervise: object } ? Supervised<TagApi<Make>> : TagApi<Make>) & {
+      readonly _tag: Key
+    }
+    /** Runs `body` with the API. */
+    readonly use: <X>(
+      body: (_: Self) => X
+    ) => [X] extends [Effect.Effect<infer A, infer E, infer R>] ? Effect.Effect<A, E, R | Self>
+      : Effect.Effect<X, never, Self>
+    /** Makes an API value (for tests that provide a stand-in with `Layer.succeed`). */
+    readonly make: (_: TagApi<Make>) => Self
+    /** The lifecycle handle of the service in the context (a defect for a stand-in not built by `Default`). */
+    readonly handle: Effect.Effect<Service, never, Self>
+    /** The layer without `dependencies`: starts the service when built, stops it when released. */
+    readonly DefaultWithoutDependencies: Layer.Layer<Self, TagError<Make> | ServiceError.ServiceError, TagContext<Make>>
+    /** `DefaultWithoutDependencies` with `dependencies` provided. */
+    readonly Default: Layer.Layer<
+      Self,
+      TagError<Make> | ServiceError.ServiceError | LayerError<Deps<Make>>,
+      Exclude<TagContext<Make>, LayerOut<Deps<Make>>> | LayerIn<Deps<Make>>
+    >
+  }
+  & Context.Tag<Self, Self>
+  & { readonly key: Key }
+
+type MissingSelfGeneric = "Missing `Self` generic - use `class Self extends Service.Tag<Self>()(...)`"
+
+/**
+ * Defines a service the way `Effect.Service` does, with mode's lifecycle: the result is a
+ * class usable as a `Context` tag; `yield* Self` gives the typed API built by `scoped`;
+ * `Self.Default` is its layer, which makes the lifecycle handle, starts it (running `scoped`
+ * inside the start, in the run scope, with `Service.Current` provided, before `onStart`;
+ * then the tasks, timers and crontabs) and stops it when released. Hooks and tasks may use
+ * the service's dependencies (`yield* Database` in a task works). `E` and `R` are inferred
+ * over `scoped`, every hook, every task and `dependencies`. Get the lifecycle handle with
+ * `yield* Self.handle`. Run the whole program with `Service.launch` (or the Worker) to get
+ * one tree and crash reporting over every service.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Service } from "@effect-mode/core"
+ *
+ * class Database extends Service.Tag<Database>()("Database", {
+ *   scoped: Effect.gen(function* () {
+ *     const pool = yield* Effect.acquireRelease(
+ *       Effect.as(Effect.log("pool open"), { size: 4 }),
+ *       () => Effect.log("pool closed")
+ *     )
+ *     return { query: (sql: string) => Effect.succeed(`${sql} on ${pool.size}`) }
+ *   })
+ * }) {}
+ *
+ * class Consumer extends Service.Tag<Consumer>()("Consumer", {
+ *   dependencies: [Database.Default],
+ *   scoped: Effect.succeed({ lag: Effect.succeed(0) }),
+ *   tasks: [
+ *     Service.task((self) =>
+ *       Effect.gen(function* () {
+ *         const db = yield* Database
+ *         yield* db.query("select 1")
+ *         yield* self.sleep("1 second")
+ *       })
+ *     )
+ *   ]
+ * }) {}
+ *
+ * const main = Service.launch(Consumer.Default) // starts Database, then Consumer
+ * ```
+ *
+ * @since 0.3.0
+ * @category constructors
+ */
+export const Tag: <Self = never>() => [Self] extends [never] ? MissingSelfGeneric
+  : <const Key extends string, const Make extends Types.NoExcessProperties<TagOptions, Make>>(
+    key: Key,
+    options: Make
+  ) => TagClass<Self, Key, Make> = internalTag.makeTag(make as any) as any
+
+/**
+ * The options of `Service.launch`.
+ *
+ * @example
+ * ```ts
+ * import type { Service } from "@effect-mode/core"
+ *
+ * const options: Service.LaunchOptions = { label: "Orders" }
+ * ```
+ *
+ * @since 0.3.0
+ * @category models
+ */
+export interface LaunchOptions extends internalLaunch.LaunchOptions {}
+
+/**
+ * Runs a program made of layers: builds `layer`, and every service built from it
+ * (`Service.Tag`, `Service.layer`, `Service.scoped`), however your own layers wrap or
+ * re-export it, joins one tree under a root (label "App" unless told) in start order, with
+ * its layer dependencies as edges (`ServiceGraph.Snapshot.dependsOn`). Runs until
+ * interrupted, or until a service that nothing supervises crashes. Either way the root is
+ * stopped, and its stop releases the layer (services stop in the reverse order of the layer
+ * graph; a shared dependency after the last service using it); after a crash `launch` then
+ * fails with `Crashed` (the path and cause of the crash). `Worker.runMain(layer)` is built
+ * on it.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Service } from "@effect-mode/core"
+ *
+ * class Ticker extends Service.Tag<Ticker>()("Ticker", {
+ *   tasks: [Service.timer("1 second", () => Effect.log("tick"))]
+ * }) {}
+ *
+ * const main: Effect.Effect<never, Service.ServiceErrors> = Service.launch(Ticker.Default, { label: "App" })
+ * ```
+ *
+ * @since 0.3.0
+ * @category running
+ */
+export const launch: <ROut, E, RIn>(
+  layer: Layer.Layer<ROut, E, RIn>,
+  options?: LaunchOptions
+) => Effect.Effect<never, E | ServiceError.ServiceError, RIn> = internalLaunch.makeLaunch(make as any)
+
+/**
+ * Makes the root a `Service.launch` hangs its services under, for code that needs the root
+ * before the launch (the Worker does, for its dump and health endpoints): pass it as
+ * `launch(layer, { root })`. It is `starting` while the layer is built and `running` once
+ * everything is up (so readiness follows the whole program); a crash meanwhile stops what
+ * was built in reverse start order. Any other service given as `root` starts once the layer
+ * is built.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Service } from "@effect-mode/core"
+ *
+ * class Ticker extends Service.Tag<Ticker>()("Ticker", {}) {}
+ * const main = Effect.flatMap(Service.launchRoot("Main"), (root) => Service.launch(Ticker.Default, { root }))
+ * ```
+ *
+ * @since 0.3.0
+ * @category constructors
+ */
+export const launchRoot: (label: string) => Effect.Effect<Service> = internalLaunch.makeLaunchRoot(make as any)
+
+/**
+ * Every error of the lifecycle (`ServiceError.ServiceError`), for signatures.
+ *
+ * @example
+ * ```ts
+ * import type { Service } from "@effect-mode/core"
+ *
+ * const tagOf = (e: Service.ServiceErrors) => e._tag
+ * ```
+ *
+ * @since 0.3.0
+ * @category models
+ */
+export type ServiceErrors = ServiceError.ServiceError
+
+/**
+ * The layer dependencies of a service (the services of the context its layer was built
+ * with, direct ones only); empty for a service not built by a layer.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Service } from "@effect-mode/core"
+ *
+ * const deps = (s: Service.Service) => Service.dependenciesOf(s).map((d) => d.label)
+ * ```
+ *
+ * @since 0.3.0
+ * @category getters
+ */
+export const dependenciesOf: (service: Service) => ReadonlyArray<Service> = internalRegistry.dependenciesOf
+
+/**
+ * Forks a declared task (`Service.task`, `Service.timer`, `Service.crontab`) into the run of
+ * the service being built, from its `scoped`: how a `Service.Tag` service starts loops that
+ * use the state its `scoped` creates (its own API is not in its own context). The task is
+ * owned by the run: interrupted by the stop, forked again by the next start; its failure
+ * crashes the service (or is logged, with `onError: "log"`); its name shows in the dump.
+ *
+ * @example
+ * ```ts
+ * import { Effect, Queue } from "effect"
+ * import { Service } from "@effect-mode/core"
+ *
+ * class Inbox extends Service.Tag<Inbox>()("Inbox", {
+ *   scoped: Effect.gen(function* () {
+ *     const queue = yield* Queue.unbounded<string>()
+ *     yield* Service.addTask(Service.task(() => Effect.forever(Effect.flatMap(Queue.take(queue), Effect.log)), { name: "drain" }))
+ *     return { post: (text: string) => Queue.offer(queue, text) }
+ *   })
+ * }) {}
+ * ```
+ *
+ * @since 0.3.0
+ * @category constructors
+ */
+export const addTask: <E, R>(task: Task<E, R>) => Effect.Effect<void, never, R | Current> = internalTag.addTask
+
+/**
+ * A group of `Service.Tag` services supervised together by one supervisor (labelled
+ * `label`, under the launch's root): declare it once and name it in each member's
+ * `supervise: { group }`. With `strategy: "oneForAll"`, a crash of any member stops every
+ * member (in reverse) and starts them all again (in order); `"restForOne"` restarts the
+ * crashed member and the members after it; `"oneForOne"` (the default) only the crashed one.
+ * The options are the `Supervisor`'s (`maxRestarts`, `within`, `backoff`): the whole group
+ * shares one restart intensity, so a group that keeps crashing escalates as one.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Service } from "@effect-mode/core"
+ *
+ * const Payments = Service.supervisorGroup("Payments", { strategy: "oneForAll", maxRestarts: 3, within: "1 minute" })
+ *
+ * class Ledger extends Service.Tag<Ledger>()("Ledger", {
+ *   scoped: Effect.succeed({ post: (cents: number) => Effect.succeed(cents) }),
+ *   supervise: { group: Payments }
+ * }) {}
+ * class Gateway extends Service.Tag<Gateway>()("Gateway", {
+ *   dependencies: [Ledger.Default],
+ *   scoped: Effect.succeed({ charge: (cents: number) => Effect.succeed(cents) }),
+ *   supervise: { group: Payments, callTimeout: "2 seconds" }
+ * }) {}
+ * ```
+ *
+ * @since 0.3.0
+ * @category constructors
+ */
+export const supervisorGroup = (
+  label: string,
+  options: {
+    readonly strategy?: "oneForOne" | "oneForAll" | "restForOne"
+    readonly maxRestarts?: number
+    readonly within?: Duration.DurationInput
+    readonly backoff?: Schedule.Schedule<unknown>
+    readonly resetBackoffAfter?: Duration.DurationInput
+  } = {}
+): SupervisorGroup => {
+  const { strategy, ...rest } = options
+  return { _tag: "SupervisorGroup", label, strategy: strategy ?? "oneForOne", options: rest }
+}
+
+/**
+ * A group made by `Service.supervisorGroup`.
+ *
+ * @example
+ * ```ts
+ * import { Service } from "@effect-mode/core"
+ *
+ * const group: Service.SupervisorGroup = Service.supervisorGroup("Payments")
+ * ```
+ *
+ * @since 0.3.0
+ * @category models
+ */
+export interface SupervisorGroup extends internalSupervised.Group {}

@@ -193,3 +193,28 @@ export type ServiceError =
   | ShutdownTimeout
   | StopTimeout
   | MaxRestartsExceeded
+
+/**
+ * A call to the API of a supervised `Service.Tag` service could not be served: the service
+ * did not run again within the call timeout (it is restarting, or stopped), or it stopped
+ * or crashed while the call was in flight.
+ *
+ * @example
+ * ```ts
+ * import { ServiceError } from "@effect-mode/core"
+ *
+ * const e = new ServiceError.ServiceUnavailable({ label: "Gateway", reason: "not running within 5000 ms" })
+ * console.log(e.message) // "Service Gateway is unavailable: not running within 5000 ms"
+ * ```
+ *
+ * @since 0.3.0
+ * @category errors
+ */
+export class ServiceUnavailable extends Data.TaggedError("ServiceUnavailable")<{
+  readonly label: string
+  readonly reason: string
+}> {
+  override get message(): string {
+    return `Service ${this.label} is unavailable: ${this.reason}`
+  }
+}

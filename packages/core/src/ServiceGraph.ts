@@ -42,6 +42,11 @@ export interface Snapshot {
   readonly crash: { readonly origin: string; readonly reason: string } | null
   /** The live task, timer, crontab and future fibers of the current run. */
   readonly tasks: ReadonlyArray<TaskSnapshot>
+  /**
+   * The ids of the services this one was built on by its layer (its layer dependencies,
+   * direct ones only; see `Service.launch`); empty for a service not built by a layer.
+   */
+  readonly dependsOn: ReadonlyArray<number>
   readonly children: ReadonlyArray<Snapshot>
 }
 

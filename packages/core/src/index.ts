@@ -24,6 +24,13 @@ export * as Crontab from "./Crontab.js"
 export * as Diag from "./Diag.js"
 
 /**
+ * Health checks of your own (an Effect with a timeout) declared on services.
+ *
+ * @since 0.2.0
+ */
+export * as HealthCheck from "./HealthCheck.js"
+
+/**
  * Services: lifecycle, tasks, timers, crontabs, dependencies, crashes.
  *
  * @since 0.1.0

@@ -10,7 +10,9 @@
  *       └── Flaky         crashes on every 4th poll; restarted each time
  *
  * Try: Ctrl-C (a graceful stop, in reverse order; twice exits at once),
- * `kill -USR2 <pid>` (the task dump), `LOG_FORMAT=json pnpm demo`.
+ * `kill -USR2 <pid>` (the task dump), `LOG_FORMAT=json pnpm demo`,
+ * `DEMO_HEALTH_PORT=9090 pnpm demo` (the health endpoints and the observer page at
+ * http://127.0.0.1:9090/observer; `DEMO_OBSERVER_TOKEN=<8+ characters>` turns its actions on).
  */
 import { Effect, Queue, Ref } from "effect"
 import { Beacon, Service, Supervisor } from "@effect-mode/core"
@@ -105,4 +107,12 @@ const demo = Effect.gen(function*() {
   return root
 })
 
-Worker.runMain(demo, { shutdownTimeout: "10 seconds", blockingTimeout: "500 millis" })
+const healthPort = process.env["DEMO_HEALTH_PORT"]
+const token = process.env["DEMO_OBSERVER_TOKEN"]
+Worker.runMain(demo, {
+  shutdownTimeout: "10 seconds",
+  blockingTimeout: "500 millis",
+  ...(healthPort === undefined ? {} : {
+    health: { port: Number(healthPort), host: "127.0.0.1", observer: token === undefined ? true : { actions: { token } } }
+  })
+})

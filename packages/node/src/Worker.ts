@@ -13,8 +13,9 @@ import { constVoid } from "effect/Function"
 import * as Layer from "effect/Layer"
 import type * as LogLevel from "effect/LogLevel"
 import type * as Scope from "effect/Scope"
-import type { Service } from "@effect-mode/core"
+import type { Service, ServiceGraph } from "@effect-mode/core"
 import { resolve } from "./internal/options.js"
+import type * as Observer from "./Observer.js"
 import { ExitCode as internalExitCode, type ProcessState, program } from "./internal/worker.js"
 
 /**
@@ -55,10 +56,18 @@ export interface Options {
   /**
    * Deadline of the whole graceful stop, from the first signal (or from the moment the
    * tree stopped or crashed by itself). Past it, the services still stopping are named,
-   * the dump is printed, what is left is interrupted and the process exits with code 124.
-   * Default "25 seconds" (under Kubernetes' default grace period of 30 seconds).
+   * the dump is printed, what is left is interrupted and given `shutdownGrace`, and the
+   * process exits with code 124. Above zero. Default "25 seconds" (with the grace, under
+   * Kubernetes' default grace period of 30 seconds).
    */
   readonly shutdownTimeout?: Duration.DurationInput
+  /**
+   * Once `shutdownTimeout` has passed, how long what is left gets to finish before the
+   * exit with 124: the body is interrupted, the services not yet stopped are stopped and
+   * the root's resources (the root effect's scope, the root layer) are released; what
+   * still did not finish is logged by name. Default "2 seconds"; 0 skips it.
+   */
+  readonly shutdownGrace?: Duration.DurationInput
   /** A second SIGINT/SIGTERM/SIGHUP during the stop exits at once with 128 + its number. Default true. */
   readonly forceExitOnSecondSignal?: boolean
   /** The signal that prints the task dump to stderr. Default "SIGUSR2"; null: none. */
@@ -69,8 +78,65 @@ export interface Options {
   readonly logLevel?: LogLevel.LogLevel | LogLevel.Literal
   /** The console log format. Default: the `LOG_FORMAT` environment variable, else "pretty". */
   readonly logFormat?: LogFormat
-  /** Serve `/livez`, `/readyz`, `/healthz` and `/debug/*` over HTTP. `host` defaults to every interface. */
-  readonly health?: { readonly port: number; readonly host?: string }
+  /** Serve `/livez`, `/readyz`, `/healthz` and `/debug/*` over HTTP (see `HealthOptions`). */
+  readonly health?: HealthOptions
+}
+
+/**
+ * Which services `/readyz` follows:
+ *
+ * - `"all"` (default): every service of every tree; not ready while any of them is
+ *   starting, stopping (restarting), crashed (a supervised child waiting out its backoff
+ *   too) or not started yet. A service that stopped for good (`shutdown`) does not count.
+ * - `"roots"`: only the top services of the trees must be `running`.
+ * - a function of the snapshots of the roots, returning the reasons not to be ready
+ *   (empty: ready).
+ *
+ * Whatever the policy, a failing critical `HealthCheck` and a stop in progress make it not ready.
+ *
+ * @example
+ * ```ts
+ * import type { Worker } from "@effect-mode/node"
+ *
+ * // Ready while the roots run, whatever their children do, unless App/Db is not running.
+ * const policy: Worker.Readiness = (roots) =>
+ *   roots.flatMap((r) => [r, ...r.children]).filter((s) => s.path === "App/Db" && s.state !== "running").map((s) => s.path)
+ * ```
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export type Readiness =
+  | "all"
+  | "roots"
+  | ((roots: ReadonlyArray<ServiceGraph.Snapshot>) => ReadonlyArray<string>)
+
+/**
+ * The options of the health endpoints.
+ *
+ * @example
+ * ```ts
+ * import type { Worker } from "@effect-mode/node"
+ *
+ * const health: Worker.HealthOptions = { port: 9090, host: "0.0.0.0", readiness: "all" }
+ * ```
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface HealthOptions {
+  /** 0 picks a free port (the log line gives it). */
+  readonly port: number
+  /** Default: every interface. */
+  readonly host?: string
+  /** Default "all": see `Readiness`. */
+  readonly readiness?: Readiness
+  /**
+   * Also serve the live view of the tree at `/observer` (see `Observer`), to loopback
+   * clients only (`kubectl port-forward`) unless `allowRemote`; actions only with
+   * `actions: { token }`. Default off.
+   */
+  readonly observer?: boolean | Observer.Options
 }
 
 /**
@@ -122,7 +188,7 @@ const teardown: Teardown = (exit, onExit) => {
   onExit(Exit.isSuccess(exit) && typeof exit.value === "number" ? exit.value : internalExitCode.internal)
 }
 
-const run = (root: Root<unknown>, options: Options): void => {
+const run = (root: Root<unknown>, options: Options | undefined): void => {
   const resolved = resolve(options, process.env)
   const state: ProcessState = { signals: undefined }
   const runner = makeRunMain(({ fiber, teardown }) => {
@@ -148,14 +214,18 @@ const run = (root: Root<unknown>, options: Options): void => {
  *   crashes, stops it (children in reverse). `runMain(layer)`: builds the layer (which
  *   starts its services), waits until a service of its output stops or crashes, then
  *   releases the layer (which stops them in reverse order).
- * - The first SIGINT, SIGTERM or SIGHUP starts a graceful stop; a second one exits at once
- *   with 128 + its number (unless `forceExitOnSecondSignal: false`). The whole stop is
- *   bounded by `shutdownTimeout`.
+ * - The first SIGINT, SIGTERM or SIGHUP starts a graceful stop (interrupting the root
+ *   effect or the layer's build if it is still running); a second one exits at once with
+ *   128 + its number (unless `forceExitOnSecondSignal: false`). The whole stop is bounded
+ *   by `shutdownTimeout`; then what is left gets `shutdownGrace`, and what did not finish
+ *   is named.
  * - Exit code 0 after a graceful stop, 1 after a crash or a failed start (the cause is
  *   logged with the path of the service it came from), 124 after the shutdown deadline.
  *   After a stop that no signal asked for and no failure, the process is left to exit by
  *   itself (like `NodeRuntime.runMain`).
  * - `dumpSignal` (SIGUSR2) prints `Service.humanTracebacks` of the root to stderr.
+ * - `health` serves `/livez`, `/readyz` (every service, or the policy in `readiness`, and
+ *   the critical `HealthCheck`s of the core), `/healthz` and `/debug/*`, concurrently.
  * - Logging: Effect's default logger (only that one) is replaced by a console logger in
  *   `logFormat`, which also steps aside in any fiber where another logger is installed.
  *
@@ -182,8 +252,8 @@ export const runMain: {
   (options?: Options): <E>(root: Root<E>) => void
   <E>(root: Root<E>, options?: Options): void
 } = function(this: unknown, ...args: ReadonlyArray<unknown>) {
-  if (isRoot(args[0])) return run(args[0], (args[1] as Options | undefined) ?? {})
-  const options = (args[0] as Options | undefined) ?? {}
+  if (isRoot(args[0])) return run(args[0], args[1] as Options | undefined)
+  const options = args[0] as Options | undefined
   resolve(options, process.env)
   return (root: Root<unknown>) => run(root, options)
 } as any

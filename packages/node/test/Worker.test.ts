@@ -63,10 +63,12 @@ describe("Worker.runMain", () => {
     expect(exit.code).toBe(1)
     const out = child.output()
     expect(out).toContain("[Worker] Service App/Ingest crashed; exiting with code 1")
+    // The cause in full once, with the worker's last words.
+    expect(out.split("boom: the broker went away").length - 1).toBe(2)
     expect(out.slice(out.indexOf("[Worker] Service App/Ingest crashed"))).toContain("boom: the broker went away")
     expect(marks(child)).toEqual(["onShutdown Ingest", "onShutdown App"])
     // The pretty format names the service mode's way, not with annotation lines.
-    expect(out).toMatch(/ERROR \(#\d+\): \[\^-Ingest\]: Crashed: Error: boom/)
+    expect(out).toMatch(/ERROR \(#\d+\): \[\^-Ingest\]: Crashed: Error: boom: the broker went away\n/)
     expect(out).not.toContain("servicePath:")
   }, T)
 
@@ -131,7 +133,7 @@ describe("Worker.runMain", () => {
     const child = runFixture("layer", { LAYER_CRASH: "1" })
     expect((await child.exited).code).toBe(1)
     expect(marks(child)).toEqual(["READY (db Db)", "onShutdown Cache", "onShutdown Db"])
-    expect(child.output()).toContain(`message="[Worker] Service Cache crashed; exiting with code 1" cause="Error: cache corrupted"`)
+    expect(child.output()).toContain(`message="[Worker] Service Worker/Cache crashed; exiting with code 1" cause="Error: cache corrupted"`)
   }, T)
 
   it("a logger set up in the root layer is used instead of the worker's, never both", async () => {
@@ -140,7 +142,7 @@ describe("Worker.runMain", () => {
     child.signal("SIGTERM")
     expect((await child.exited).code).toBe(0)
     const starting = child.lines.filter((l) => l.text.includes("Starting..."))
-    expect(starting.map((l) => JSON.parse(l.text).message)).toEqual(["[^Db]: Starting...", "[^Cache]: Starting..."])
+    expect(starting.map((l) => JSON.parse(l.text).message)).toEqual(["[^-Db]: Starting...", "[^-Cache]: Starting..."])
   }, T)
 
   it("a blocked event loop is reported with the service and task that held it", async () => {
@@ -191,6 +193,18 @@ describe("Worker.runMain options", () => {
     expect(() => Worker.runMain(app, { blockingTimeout: 0 })).toThrow(/blockingTimeout/)
     expect(() => Worker.runMain(app, { health: { port: 70000 } })).toThrow(/health\.port.*"70000"/)
     expect(() => Worker.runMain({ shutdownTimeout: -1 })).toThrow(/shutdownTimeout.*"-1"/)
+  })
+
+  it("rejects what used to slip through, naming the option and the value", () => {
+    expect(() => Worker.runMain(app, { health: null as never })).toThrow(/^Invalid health: null \(expected an object/)
+    expect(() => Worker.runMain(app, 42 as never)).toThrow(/^Invalid options of Worker\.runMain: "42" \(expected an object/)
+    expect(() => Worker.runMain(42 as never)).toThrow(/^Invalid options of Worker\.runMain: "42"/)
+    expect(() => Worker.runMain(app, { shutdownTimeout: [-1, 0] })).toThrow(/^Invalid shutdownTimeout of Worker\.runMain: \["-1", "0"\] \(expected a duration above zero/)
+    expect(() => Worker.runMain(app, { shutdownTimeout: 0 })).toThrow(/^Invalid shutdownTimeout of Worker\.runMain: "0" \(expected a duration above zero/)
+    expect(() => Worker.runMain(app, { shutdownTimeout: "0 seconds" })).toThrow(/shutdownTimeout.*"0 seconds"/)
+    expect(() => Worker.runMain(app, { shutdownGrace: "-1 second" })).toThrow(/shutdownGrace.*"-1 second"/)
+    expect(() => Worker.runMain(app, { health: { port: "80" as never } })).toThrow(/health\.port.*"80"/)
+    expect(() => Worker.runMain(app, { health: { port: 0, readiness: "some" as never } })).toThrow(/health\.readiness.*"some"/)
   })
 
   it("reads LOG_LEVEL and LOG_FORMAT, and names them when bad", () => {

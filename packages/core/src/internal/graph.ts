@@ -10,9 +10,8 @@ import * as Effect from "effect/Effect"
 import type * as Service from "../Service.js"
 import type * as ServiceGraph from "../ServiceGraph.js"
 import { shortCause } from "./causeText.js"
+import { dependenciesOf } from "./layer/registry.js"
 import { asImpl, type ServiceImpl } from "./service.js"
-
-export { shortCause }
 
 /** Every service of the subtree, depth first, parents before children. */
 export const collect = (root: ServiceImpl): Array<ServiceImpl> => {
@@ -36,6 +35,7 @@ export const rootOf = (service: Service.Service): Effect.Effect<Service.Service>
     while (top.parent !== undefined) top = top.parent
     return top
   })
+
 
 /** @internal */
 export const crashOf = (
@@ -83,6 +83,7 @@ const snapshotAt = (s: ServiceImpl, now: number): Effect.Effect<ServiceGraph.Sna
         reason: shortCause(s.crashCause)
       },
       tasks,
+      dependsOn: dependenciesOf(s).map((d) => d.id),
       children
     }))
   )

@@ -6,7 +6,7 @@
  */
 import type * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
-import { Service, ServiceGraph } from "@effect-mode/core"
+import { HealthCheck, Service, ServiceGraph } from "@effect-mode/core"
 
 export class Roots {
   private list: ReadonlyArray<Service.Service> = []
@@ -25,6 +25,13 @@ export class Roots {
   /** A snapshot of every root. */
   get snapshots(): Effect.Effect<Array<ServiceGraph.Snapshot>> {
     return Effect.suspend(() => Effect.forEach(this.list, ServiceGraph.snapshot))
+  }
+
+  /** The results of the health checks declared on the running services of every tree. */
+  get checks(): Effect.Effect<Array<HealthCheck.Result>> {
+    return Effect.suspend(() =>
+      Effect.map(Effect.forEach(this.list, HealthCheck.runTree, { concurrency: "unbounded" }), (all) => all.flat())
+    )
   }
 
   /** Every service of every tree, depth first. */

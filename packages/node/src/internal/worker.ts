@@ -1,3 +1,8 @@
+/**
+ * The Worker's program: acquire the root (make the root service, or build the root layer),
+ * run until a stop, stop it, bounded by the shutdown deadline and its grace, and turn the
+ * outcome into an exit code.
+ */
 import * as Cause from "effect/Cause"
 import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
@@ -7,13 +12,16 @@ import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
 import * as Queue from "effect/Queue"
 import * as Scope from "effect/Scope"
-import type { Service } from "@effect-mode/core"
+import { Service } from "@effect-mode/core"
 import { detector, SliceMonitor } from "./blocking.js"
 import { serve } from "./health.js"
 import { withLogging } from "./logging.js"
+import { makeHandler } from "./observer/handler.js"
 import type { Resolved } from "./options.js"
-import { Roots, servicesOf } from "./roots.js"
-import { Signals, type StopSignal } from "./signals.js"
+import { acquireRoot, beginStop, type Ctx, release, stopRequested } from "./context.js"
+import { watchdog } from "./deadline.js"
+import { Roots } from "./roots.js"
+import { Signals } from "./signals.js"
 
 /** What `runMain` accepts: a service (made by the effect, started here) or a layer of services. */
 export type Root =
@@ -36,16 +44,6 @@ export interface ProcessState {
 const writeStderr = (text: string): void => {
   process.stderr.write(text.endsWith("\n") ? text : `${text}\n`)
 }
-
-/** Everything a body needs besides the root. */
-interface Ctx {
-  readonly roots: Roots
-  readonly signals: Signals
-  /** Completed when the stop begins (signal, or the tree stopped or crashed by itself). */
-  readonly stopBegan: Deferred.Deferred<void>
-}
-
-const stopRequested = (ctx: Ctx): Effect.Effect<StopSignal> => Deferred.await(ctx.signals.stopRequested)
 
 // -----------------------------------------------------------------------------
 // reporting
@@ -120,74 +118,58 @@ const outcome = (ctx: Ctx, failure: Cause.Cause<unknown> | undefined, what: stri
 /** `runMain(effect)`: make the root, start it, wait until it stops or a signal, stop it. */
 const serviceBody = (make: Effect.Effect<Service.Service, unknown, Scope.Scope>, ctx: Ctx): Effect.Effect<number> =>
   Effect.gen(function*() {
-    const scope = yield* Scope.make()
-    const made = yield* Effect.exit(Scope.extend(make, scope))
+    // A signal meanwhile interrupts the make.
+    const made = yield* acquireRoot(ctx, "the root effect, still making the root service", (scope) => Scope.extend(make, scope))
     if (Exit.isFailure(made)) {
-      yield* Deferred.succeed(ctx.stopBegan, undefined)
-      yield* Scope.close(scope, Exit.void)
+      yield* beginStop(ctx)
+      yield* release(ctx, true)
       return yield* outcome(ctx, made.cause, "The root effect failed")
     }
     const root = made.value
     yield* ctx.roots.set([root])
+    ctx.activity = `the start of ${root.label}`
     // A signal during the start stops the service: its start is cut short and rolled back.
     const canceller = yield* Effect.fork(Effect.zipRight(stopRequested(ctx), root.stop))
     const started = yield* Effect.exit(root.maybeStart)
     yield* Fiber.interrupt(canceller)
     if (Exit.isSuccess(started)) yield* Effect.raceFirst(root.waitUntilStopped, Effect.asVoid(stopRequested(ctx)))
-    yield* Deferred.succeed(ctx.stopBegan, undefined)
+    yield* beginStop(ctx)
+    ctx.activity = `the stop of ${root.label}`
     yield* root.stop
-    yield* Scope.close(scope, Exit.void)
+    yield* release(ctx, true)
     return yield* outcome(ctx, Exit.isFailure(started) ? started.cause : undefined, `Service ${root.label} failed to start`)
   })
 
 /**
- * `runMain(layer)`: build the layer (which starts its services), wait until one of the
- * services it exposes stops or crashes, or a signal; then release the layer (which stops
- * them in the reverse order of their start).
+ * `runMain(layer)`: `Service.launch` under a root of the worker's own, so that every
+ * service the layer builds (however the user's layers wrap or re-export it) is in one tree
+ * the dump, the health endpoints and the blocking detector read. The stop begins on a
+ * signal, or when the tree crashes or stops by itself, or when the layer fails to build;
+ * interrupting the launch releases the layer (services stop in reverse dependency order).
  */
 const layerBody = (layer: Layer.Layer<unknown, unknown, never>, ctx: Ctx): Effect.Effect<number> =>
   Effect.gen(function*() {
-    const scope = yield* Scope.make()
-    // Built on a fiber of its own so that a signal can interrupt it; joined, so that the
-    // fiber refs the layer sets (a logger, a log level) carry over to this fiber.
-    const build = yield* Effect.fork(Layer.buildWithScope(layer, scope))
-    const canceller = yield* Effect.fork(Effect.zipRight(stopRequested(ctx), Fiber.interrupt(build)))
-    const built = yield* Effect.exit(Fiber.join(build))
-    yield* Fiber.interrupt(canceller)
-    if (Exit.isSuccess(built)) {
-      yield* ctx.roots.set(servicesOf(built.value))
-      const anyStopped = ctx.roots.all.length === 0
-        ? Effect.never
-        : Effect.raceAll(ctx.roots.all.map((r) => r.waitUntilStopped))
-      yield* Effect.raceFirst(anyStopped, Effect.asVoid(stopRequested(ctx)))
-    }
-    yield* Deferred.succeed(ctx.stopBegan, undefined)
-    yield* Scope.close(scope, Exit.void)
-    yield* Effect.forEach(ctx.roots.all, (r) => r.stop, { discard: true })
-    return yield* outcome(ctx, Exit.isFailure(built) ? built.cause : undefined, "The root layer failed to build")
+    const root = yield* Service.launchRoot("Worker")
+    yield* ctx.roots.set([root])
+    ctx.activity = "the build of the root layer"
+    const launched = yield* Effect.fork(Service.launch(layer, { root }))
+    yield* Effect.raceAll([
+      Effect.asVoid(Fiber.await(launched)),
+      Effect.asVoid(stopRequested(ctx)),
+      root.waitUntilStopped
+    ])
+    yield* beginStop(ctx)
+    ctx.activity = "the release of the root layer"
+    // A crash: the launch stops the tree and ends by itself; else it is interrupted.
+    const exit = (yield* root.crashed) ? yield* Fiber.await(launched) : yield* Fiber.interrupt(launched)
+    const crashed = (yield* ctx.roots.crash) !== undefined
+    const failure = Exit.isFailure(exit) && !crashed ? exit.cause : undefined
+    return yield* outcome(ctx, failure, "The root layer failed to build")
   })
 
 // -----------------------------------------------------------------------------
 // the program
 // -----------------------------------------------------------------------------
-
-/** Fires `shutdownTimeout` after the stop began: names what is stuck, prints the dump. */
-const watchdog = (ctx: Ctx, timeout: Duration.Duration): Effect.Effect<number> =>
-  Effect.raceFirst(Effect.asVoid(stopRequested(ctx)), Deferred.await(ctx.stopBegan)).pipe(
-    Effect.zipRight(Effect.sleep(timeout)),
-    Effect.zipRight(Effect.flatMap(ctx.roots.stuck, (stuck) => {
-      return Effect.logError(
-        `[Worker] Shutdown did not finish within ${Duration.format(timeout)}; not stopped in time: ` +
-          `${stuck.length === 0 ? "(no service: the release of the root's resources)" : stuck.join(", ")}; ` +
-          `interrupting what is left and exiting with code ${ExitCode.shutdownTimeout}`
-      )
-    })),
-    Effect.zipRight(ctx.roots.dump),
-    Effect.map((dump) => {
-      writeStderr(`[Worker] Services when the shutdown deadline passed:\n${dump}`)
-      return ExitCode.shutdownTimeout
-    })
-  )
 
 const dumpLoop = (ctx: Ctx): Effect.Effect<never> =>
   Effect.forever(
@@ -224,7 +206,16 @@ export const program = (root: Root, options: Resolved, state: ProcessState): Eff
     const signals = yield* Signals.make(options.forceExitOnSecondSignal, options.dumpSignal, writeStderr)
     state.signals = signals
     yield* Effect.acquireRelease(Effect.sync(() => signals.install()), () => Effect.sync(() => signals.uninstall()))
-    const ctx: Ctx = { roots: new Roots(), signals, stopBegan: yield* Deferred.make<void>() }
+    const ctx: Ctx = {
+      roots: new Roots(),
+      signals,
+      stopBegan: yield* Deferred.make<void>(),
+      stopping: false,
+      deadlinePassed: false,
+      activity: "the start of the worker",
+      rootScope: undefined,
+      released: "no"
+    }
     yield* Effect.forkScoped(announceStop(ctx, options))
     yield* Effect.forkScoped(dumpLoop(ctx))
     yield* Effect.forkScoped(ignoredSignals(ctx))
@@ -233,7 +224,10 @@ export const program = (root: Root, options: Resolved, state: ProcessState): Eff
     }
     if (options.health !== undefined) {
       const health = options.health
-      const listening = yield* Effect.either(serve(ctx.roots, health, () => signals.received !== undefined))
+      const observer = health.observer === undefined
+        ? undefined
+        : yield* makeHandler(Effect.sync(() => ctx.roots.all), health.observer)
+      const listening = yield* Effect.either(serve(ctx.roots, health, () => ctx.stopping || signals.received !== undefined, observer))
       if (listening._tag === "Left") {
         return yield* Effect.as(
           Effect.logError(
@@ -244,13 +238,24 @@ export const program = (root: Root, options: Resolved, state: ProcessState): Eff
         )
       }
       yield* Effect.log(
-        `[Worker] Health endpoints on http://${health.host ?? "localhost"}:${listening.right} (/livez /readyz /healthz /debug)`
+        `[Worker] Health endpoints on http://${health.host ?? "localhost"}:${listening.right} (/livez /readyz /healthz /debug${observer === undefined ? "" : " /observer"})`
       )
     }
     const body = Layer.isLayer(root)
       ? layerBody(root as Layer.Layer<unknown, unknown, never>, ctx)
       : serviceBody(root as Effect.Effect<Service.Service, unknown, Scope.Scope>, ctx)
-    return yield* Effect.raceFirst(Effect.disconnect(body), watchdog(ctx, options.shutdownTimeout))
+    // The body runs on a fiber of its own scope, which is not closed when the deadline
+    // passes: the deadline interrupts it and gives it shutdownGrace, but does not wait
+    // for code stuck in an uninterruptible region.
+    const bodyScope = yield* Scope.make()
+    const running = yield* Effect.forkIn(body, bodyScope)
+    // Past the deadline the watchdog decides (the body may end interrupted by its grace).
+    const code = yield* Effect.raceFirst(
+      Effect.flatMap(Fiber.await(running), (exit) => ctx.deadlinePassed ? Effect.never : exit),
+      watchdog(ctx, running, options.shutdownTimeout, options.shutdownGrace, ExitCode.shutdownTimeout, writeStderr)
+    )
+    if (running.unsafePoll() !== null) yield* Scope.close(bodyScope, Exit.void)
+    return code
   }))
   return worker.pipe(
     (self) => monitor === undefined ? self : Effect.supervised(self, monitor),

@@ -32,7 +32,7 @@ export const crashWith = (s: ServiceImpl, reason: Cause.Cause<unknown>): Effect.
     const origin = tree.path(s)
     // one line at error; the whole cause at debug
     const logged = Effect.zipRight(
-      s.log(LogLevel.Error, `Crashed: ${shortCause(cause)}`),
+      s.log(LogLevel.Error, () => `Crashed: ${shortCause(cause)}`),
       s.log(LogLevel.Debug, "Crashed (the whole cause)", cause)
     )
     metrics.crashed()

@@ -109,8 +109,8 @@ export class ServiceImpl implements Service.Service {
   stopsSignalled = 0
   /** Open when the current run should stop: a stop began, or a crash was recorded. */
   stopSignal: Latch = new Latch()
-  /** Open once `setShutdown` was called in this run. */
-  shutdownSignal: Latch = new Latch()
+  /** Open once `setShutdown` was called in this run; made when first used (most services never are). */
+  shutdownSignal: Latch | undefined = undefined
   published: Service.State = "init"
   subscribers: Set<Queue.Queue<Service.State>> | undefined = undefined
 
@@ -214,7 +214,7 @@ export class ServiceImpl implements Service.Service {
   annotations(): Record<string, string> {
     return log.annotations(this)
   }
-  log(level: LogLevel.LogLevel, message: string, cause?: Cause.Cause<unknown>): Effect.Effect<void> {
+  log(level: LogLevel.LogLevel, message: string | (() => string), cause?: Cause.Cause<unknown>): Effect.Effect<void> {
     return log.log(this, level, message, cause)
   }
   userCode<A, E>(effect: Effect.Effect<A, E, any>): Effect.Effect<A, E> {
@@ -233,7 +233,7 @@ export class ServiceImpl implements Service.Service {
     return stop.stop(this)
   }
   get setShutdown(): Effect.Effect<void> {
-    return Effect.sync(() => this.shutdownSignal.open())
+    return Effect.sync(() => (this.shutdownSignal ??= new Latch()).open())
   }
   get restart(): Effect.Effect<void, ServiceError.ServiceError> {
     return restart.restart(this)

@@ -69,7 +69,7 @@ export const toStarting = (s: ServiceImpl, run: Run): void => {
   s.crashCause = undefined
   s.crashOrigin = undefined
   if (s.stopSignal.isOpen) s.stopSignal = new Latch()
-  if (s.shutdownSignal.isOpen) s.shutdownSignal = new Latch()
+  if (s.shutdownSignal?.isOpen === true) s.shutdownSignal = undefined
   s.lifecycle = { _tag: "Starting", run, done: new Latch() }
   publish(s)
 }

@@ -37,14 +37,14 @@ export const withOwnAnnotations = <A, E, R>(s: ServiceImpl, effect: Effect.Effec
 export const log = (
   s: ServiceImpl,
   level: LogLevel.LogLevel,
-  message: string,
+  message: string | (() => string),
   cause?: Cause.Cause<unknown>
 ): Effect.Effect<void> =>
   Effect.withFiberRuntime((fiber) => {
     // A line the fiber's minimum level filters out (as Effect's own check does): skip
     // formatting it and annotating it (an annotation copies the fiber's FiberRefs).
     if (LogLevel.greaterThan(fiber.getFiberRef(FiberRef.currentMinimumLogLevel), level)) return Effect.void
-    const line = prefix(s) + message
+    const line = prefix(s) + (typeof message === "string" ? message : message())
     const effect = cause === undefined ? Effect.logWithLevel(level, line) : Effect.logWithLevel(level, line, cause)
     return Effect.locally(effect, FiberRef.currentLogAnnotations, own(s, fiber.getFiberRef(FiberRef.currentLogAnnotations)))
   })

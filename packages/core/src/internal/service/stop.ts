@@ -22,6 +22,7 @@ import type { Run } from "../run.js"
 import { stopInBackground } from "./crash.js"
 import { isolateStop, onStopFiber, runningCodeOf } from "./fiberRefs.js"
 import type { ServiceImpl } from "./impl.js"
+import { Latch } from "./latch.js"
 import * as lifecycle from "./lifecycle.js"
 import * as spans from "./spans.js"
 import * as tree from "./tree.js"
@@ -138,9 +139,10 @@ export const teardown = (s: ServiceImpl, run: Run, withHooks: boolean): Effect.E
 }
 
 const awaitShutdown = (s: ServiceImpl): Effect.Effect<void> => {
-  if (s.shutdownSignal.isOpen) return Effect.void
+  const signal = s.shutdownSignal ??= new Latch()
+  if (signal.isOpen) return Effect.void
   const timeout = s.decoded.shutdownTimeout
-  return s.shutdownSignal.await.pipe(
+  return signal.await.pipe(
     Effect.interruptible,
     Effect.timeoutTo({
       duration: timeout,

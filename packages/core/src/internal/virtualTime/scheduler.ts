@@ -7,6 +7,12 @@
  */
 import * as Scheduler from "effect/Scheduler"
 
+// The core is platform-free (built with no ambient types): the few host functions it needs,
+// present in Node, Deno, Bun and browsers alike.
+declare const queueMicrotask: (f: () => void) => void
+declare const setTimeout: (f: () => void, ms: number) => unknown
+declare const setImmediate: ((f: () => void) => unknown) | undefined
+
 /** Microtask hops the queue must stay empty before the world counts as idle (lets resolved promise chains land). */
 const settleHops = 4
 

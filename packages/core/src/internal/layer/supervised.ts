@@ -1,0 +1,184 @@
+/**
+ * Supervised `Service.Tag` services: the service runs under a one-for-one supervisor of its
+ * own (restart type, intensity, backoff and escalation are the `Supervisor`'s), and the API
+ * value in the context is a stable front that always reaches the current instance: a call
+ * made while the service restarts waits until it runs again (up to `callTimeout`), a call in
+ * flight when it stops or crashes fails with `ServiceUnavailable`, never reaching a stale
+ * instance whose scope is closed.
+ *
+ * @internal
+ */
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as FiberRef from "effect/FiberRef"
+import type * as Scope from "effect/Scope"
+import * as Stream from "effect/Stream"
+import type * as Service from "../../Service.js"
+import * as ServiceError from "../../ServiceError.js"
+import * as Supervisor from "../../Supervisor.js"
+import { decodeDuration } from "../duration.js"
+import { currentRegistry, dependenciesOf, outsideRegistry, type Registry } from "./registry.js"
+
+/** What `supervise` accepts (typed in Service.ts). */
+export interface SuperviseOptions extends Omit<Supervisor.Options, "replacement"> {
+  readonly callTimeout?: Duration.DurationInput
+  readonly strategy?: "oneForOne" | "restForOne"
+  readonly group?: Group
+}
+
+const defaultCallTimeout = Duration.seconds(5)
+
+/** The supervisor the service runs under (its parent in the tree). */
+export const superviseHandle = (
+  key: string,
+  handle: Service.Service,
+  options: SuperviseOptions
+): Effect.Effect<Supervisor.Supervisor> => {
+  const { callTimeout: _, group: ___, restart, strategy: __, ...rest } = options
+  const child = restart === undefined ? handle : Supervisor.child(handle, { restart })
+  return Supervisor.oneForOne(`${key}Supervisor`, [child], rest)
+}
+
+/**
+ * The API front of a supervised service: each Effect member and each method (which must
+ * return an Effect) runs on the instance current when the call is served; other members
+ * are read from the current instance.
+ */
+export const front = (
+  key: string,
+  handle: Service.Service,
+  current: () => Record<PropertyKey, unknown>,
+  options: SuperviseOptions
+): { readonly values: Record<PropertyKey, unknown>; readonly getters: Array<PropertyKey> } => {
+  const timeout = options.callTimeout === undefined
+    ? defaultCallTimeout
+    : decodeDuration(options.callTimeout, `supervise.callTimeout of service ${key}`)
+  const millis = Duration.toMillis(timeout)
+  const unavailable = (reason: string) => new ServiceError.ServiceUnavailable({ label: key, reason })
+  const running: Effect.Effect<void, ServiceError.ServiceUnavailable> = Effect.flatMap(handle.state, (state) =>
+    state === "running" ? Effect.void : Stream.runDrain(Stream.takeUntil(handle.stateChanges, (s) => s === "running")).pipe(
+      Effect.timeoutFail({ duration: timeout, onTimeout: () => unavailable(`not running within ${millis} ms`) })
+    ))
+  const call = <A, E, R>(use: (api: Record<PropertyKey, unknown>) => Effect.Effect<A, E, R>) =>
+    Effect.zipRight(
+      running,
+      Effect.flatMap(Effect.suspend(() => handle.wait(use(current()))), (result) =>
+        result._tag === "Completed"
+          ? Effect.succeed(result.result)
+          : Effect.fail(unavailable("it stopped while the call was in flight")))
+    )
+  const first = current()
+  const values: Record<PropertyKey, unknown> = {}
+  const getters: Array<PropertyKey> = []
+  for (const name of Reflect.ownKeys(first)) {
+    const value = first[name]
+    if (Effect.isEffect(value)) {
+      values[name] = call((api) => api[name] as Effect.Effect<unknown, unknown, unknown>)
+    } else if (typeof value === "function") {
+      values[name] = (...args: Array<unknown>) =>
+        call((api) => (api[name] as (...a: Array<unknown>) => Effect.Effect<unknown, unknown, unknown>)(...args))
+    } else {
+      getters.push(name)
+    }
+  }
+  return { values, getters }
+}
+
+/**
+ * The members of the launch that depend on `service`, directly or not, in start order (a
+ * supervised member is its supervisor, whose edges are those of the service under it).
+ */
+const dependentsOf = (service: Service.Service, registry: Registry): Array<Service.Service> =>
+  Array.from(registry.members).filter((member) => {
+    const seen = new Set<Service.Service>()
+    const visit = (s: Service.Service): boolean => {
+      for (const d of dependenciesOf(s)) {
+        if (d === service) return true
+        if (!seen.has(d)) {
+          seen.add(d)
+          if (visit(d)) return true
+        }
+      }
+      return false
+    }
+    return member !== service && visit(member)
+  })
+
+/**
+ * Rest-for-one over the layer graph: when the service crashes, every service of the launch
+ * that depends on it (directly or not) is stopped, in reverse start order; once it runs
+ * again, they are started again in start order (their `scoped` runs again, and their API in
+ * the context reaches the new instances). Watches for as long as the layer's scope is open.
+ */
+export const restForOne = (handle: Service.Service): Effect.Effect<void, never, Scope.Scope> =>
+  Effect.flatMap(FiberRef.get(currentRegistry), (registry) => {
+    if (registry === undefined) return Effect.void
+    let stopped: Array<Service.Service> = []
+    const onState = (state: Service.State): Effect.Effect<void> => {
+      if (state === "crashed" && stopped.length === 0) {
+        stopped = dependentsOf(handle, registry)
+        return Effect.forEach([...stopped].reverse(), (s) => s.stop, { discard: true })
+      }
+      if (state === "running" && stopped.length > 0) {
+        const again = stopped
+        stopped = []
+        return Effect.forEach(again, (s) => Effect.ignore(s.maybeStart), { discard: true })
+      }
+      return Effect.void
+    }
+    // The restarts run services' code: with no launch registry visible (see registry.ts).
+    return Effect.asVoid(Effect.forkScoped(outsideRegistry(Stream.runForEach(handle.stateChanges, onState))))
+  })
+
+/** A group of `Service.Tag` services supervised together (`Service.supervisorGroup`). */
+export interface Group {
+  readonly _tag: "SupervisorGroup"
+  readonly label: string
+  readonly strategy: "oneForOne" | "oneForAll" | "restForOne"
+  readonly options: Omit<Supervisor.Options, "replacement" | "restart">
+}
+
+interface Running {
+  readonly supervisor: Supervisor.Supervisor
+  members: number
+}
+
+/** The supervisor of a group in each launch (a standalone build has its own). */
+const runningGroups = new WeakMap<Group, WeakMap<object, Running>>()
+const standalone: object = {}
+
+/**
+ * Puts a service under its group's supervisor: the first member of a launch makes the
+ * supervisor (which joins the launch's tree) and starts it with the member under it; later
+ * members are added to it (started by it). Releasing a member takes it out of the group and
+ * stops it; the last one stops the supervisor.
+ */
+export const joinGroup = (
+  group: Group,
+  handle: Service.Service,
+  restart: Supervisor.RestartType | undefined,
+  startScoped: (service: Service.Service) => Effect.Effect<unknown, ServiceError.ServiceError, Scope.Scope>
+): Effect.Effect<void, ServiceError.ServiceError, Scope.Scope> =>
+  Effect.flatMap(FiberRef.get(currentRegistry), (registry) => {
+    const byLaunch = runningGroups.get(group) ?? new WeakMap<object, Running>()
+    runningGroups.set(group, byLaunch)
+    const key: object = registry ?? standalone
+    const child = restart === undefined ? handle : Supervisor.child(handle, { restart })
+    const existing = byLaunch.get(key)
+    const leave = (running: Running) =>
+      Effect.suspend(() => {
+        running.members--
+        if (running.members > 0) return Effect.zipRight(running.supervisor.discard(handle), handle.stop)
+        byLaunch.delete(key)
+        return running.supervisor.stop
+      })
+    if (existing !== undefined) {
+      existing.members++
+      return Effect.zipRight(Effect.addFinalizer(() => leave(existing)), existing.supervisor.add(child))
+    }
+    return Effect.flatMap(Supervisor.make(group.strategy, group.label, [child], group.options), (supervisor) => {
+      const running: Running = { supervisor, members: 1 }
+      byLaunch.set(key, running)
+      return Effect.zipRight(Effect.addFinalizer(() => leave(running)), Effect.asVoid(startScoped(supervisor)))
+    })
+  })

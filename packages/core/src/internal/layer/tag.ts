@@ -1,0 +1,196 @@
+/**
+ * `Service.Tag`: a service defined the way `Effect.Service` defines one (a class that is a
+ * `Context` tag, with `Default` and `DefaultWithoutDependencies` layers), whose layer makes
+ * a lifecycle handle, starts it (its `scoped` builds the typed API inside the start, in the
+ * run scope) and stops it on release. Built on the public handle API only: the core's
+ * `make` is passed in.
+ *
+ * @internal
+ */
+import * as Cause from "effect/Cause"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import type * as Service from "../../Service.js"
+import { Current } from "./current.js"
+import { handleOf, join, registerApi, startScoped } from "./registry.js"
+import { front, joinGroup, restForOne, superviseHandle, type SuperviseOptions } from "./supervised.js"
+
+type Make = (label: string, options: Service.Options<any, any>) => Effect.Effect<Service.Service, never, any>
+
+type Hook = ((self: Service.Service) => Effect.Effect<void, any, any>) | undefined
+
+/** What `Service.Tag` accepts, untyped (the types are in Service.ts). */
+interface Maker extends Omit<Service.Options<any, any>, "dependencies"> {
+  readonly scoped?: Effect.Effect<unknown, unknown, unknown>
+  readonly dependencies?: ReadonlyArray<Layer.Layer.Any>
+  readonly supervise?: SuperviseOptions
+}
+
+const hookNames = ["onFirstStart", "onStart", "onStarted", "onStop", "onShutdown", "onRestart"] as const
+
+/** The tag's class is a `Context` tag: it carries the prototype of every Effect tag. */
+const TagProto: object = Object.getPrototypeOf(Context.GenericTag("@effect-mode/core/Service/Tag"))
+
+const withCurrent = (fn: (self: Service.Service) => Effect.Effect<void, any, any>) => (self: Service.Service) =>
+  Effect.provideService(Effect.suspend(() => fn(self)), Current, self)
+
+/**
+ * The `make` options of one instance: every hook and task sees `Service.Current`; the start
+ * first builds the API with `scoped` in the run scope (released by the matching stop).
+ */
+const optionsFor = (maker: Maker, cell: { built: boolean; api: unknown }): Service.Options<any, any> => {
+  const options: Record<string, unknown> = { ...maker }
+  delete options["scoped"]
+  delete options["dependencies"]
+  delete options["supervise"]
+  for (const name of hookNames) {
+    const hook: Hook = maker[name]
+    if (hook !== undefined) options[name] = withCurrent(hook)
+  }
+  const scoped = maker.scoped ?? Effect.succeed({})
+  const userStart: Hook = options["onStart"] as Hook
+  options["onStart"] = (self: Service.Service) =>
+    Effect.flatMap(self.addContext(Effect.provideService(scoped, Current, self)), (api) => {
+      cell.api = api
+      cell.built = true
+      return userStart === undefined ? Effect.void : userStart(self)
+    })
+  if (maker.tasks !== undefined) {
+    options["tasks"] = maker.tasks.map((task): Service.Task<any, any> => ({ ...task, run: withCurrent(task.run) }))
+  }
+  return options as Service.Options<any, any>
+}
+
+/** `Effect.Service`'s constructor: a plain API object is copied, a class instance adopted. */
+const makeConstructor = (key: string): any => {
+  let patchState: "unchecked" | "plain" | "patched" = "unchecked"
+  const TagClass: any = function(this: any, service: any) {
+    if (patchState === "unchecked") {
+      const proto = Object.getPrototypeOf(service)
+      if (proto === Object.prototype || proto === null) {
+        patchState = "plain"
+      } else {
+        Object.setPrototypeOf(Object.getPrototypeOf(this), proto)
+        patchState = "patched"
+      }
+    }
+    if (patchState === "plain") {
+      Object.assign(this, service)
+    } else {
+      Object.setPrototypeOf(service, Object.getPrototypeOf(this))
+      return service
+    }
+  }
+  TagClass.prototype._tag = key
+  return TagClass
+}
+
+/** @internal */
+export const makeTag = (make: Make) => () => (key: string, maker: Maker): any => {
+  const creationError = new Error()
+  const TagClass = makeConstructor(key)
+  Object.assign(TagClass, TagProto)
+  TagClass.key = key
+  Object.defineProperty(TagClass, "stack", { get: () => creationError.stack })
+  Object.defineProperty(TagClass, "make", {
+    get() {
+      return (service: unknown) => new this(service)
+    }
+  })
+  Object.defineProperty(TagClass, "use", {
+    get() {
+      return (body: (_: unknown) => unknown) => Effect.andThen(this, body)
+    }
+  })
+  Object.defineProperty(TagClass, "handle", {
+    get() {
+      return Effect.flatMap(this as Context.Tag<unknown, unknown>, (api) => {
+        const handle = handleOf(api)
+        return handle === undefined
+          ? Effect.dieMessage(`${key}: this ${key} was not built by its Service.Tag layer and has no lifecycle handle`)
+          : Effect.succeed(handle)
+      })
+    }
+  })
+  let layerCache: Layer.Layer.Any | undefined
+  Object.defineProperty(TagClass, "DefaultWithoutDependencies", {
+    get(this: any) {
+      const Self = this
+      return layerCache ??= Layer.scopedContext(Effect.gen(function*() {
+        const cell = { built: false, api: undefined as unknown }
+        const handle = yield* make(key, optionsFor(maker, cell))
+        const supervise = maker.supervise
+        if (supervise === undefined) {
+          yield* startScoped(handle)
+        } else if (supervise.group !== undefined) {
+          // The service hangs under its group's supervisor, which joins the tree instead.
+          yield* joinGroup(supervise.group, handle, supervise.restart, startScoped)
+          yield* join(handle, yield* Effect.context<never>())
+        } else {
+          // The service hangs under a supervisor of its own, which joins the tree instead.
+          const supervisor = yield* superviseHandle(key, handle, supervise)
+          yield* join(handle, yield* Effect.context<never>())
+          yield* startScoped(supervisor)
+          if (supervise.strategy === "restForOne") yield* restForOne(handle)
+        }
+        // A stop asked for during the start (the launch is ending) leaves no API to give.
+        if (!cell.built || (yield* handle.shouldStop)) return yield* Effect.interrupt
+        let instance: object
+        if (supervise === undefined) {
+          instance = new Self(cell.api)
+          // A plain API object is copied: its members are read from the current instance,
+          // so after a restart (scoped ran again) callers reach the new one.
+          if (instance !== cell.api) {
+            for (const name of Reflect.ownKeys(cell.api as object)) {
+              Object.defineProperty(instance, name, {
+                get: () => (cell.api as Record<PropertyKey, unknown>)[name],
+                enumerable: true
+              })
+            }
+          }
+        } else {
+          const current = () => cell.api as Record<PropertyKey, unknown>
+          const { getters, values } = front(key, handle, current, supervise)
+          instance = new Self(values)
+          for (const name of getters) {
+            Object.defineProperty(instance, name, { get: () => current()[name], enumerable: true })
+          }
+        }
+        registerApi(instance, handle)
+        return Context.make(TagClass as Context.Tag<unknown, unknown>, instance)
+      }))
+    }
+  })
+  let layerWithDepsCache: Layer.Layer.Any | undefined
+  Object.defineProperty(TagClass, "Default", {
+    get(this: any) {
+      const deps = maker.dependencies
+      if (deps === undefined || deps.length === 0) return this.DefaultWithoutDependencies
+      return layerWithDepsCache ??= Layer.provide(
+        this.DefaultWithoutDependencies,
+        deps as [Layer.Layer.Any, ...Array<Layer.Layer.Any>]
+      )
+    }
+  })
+  return TagClass
+}
+
+/**
+ * Forks a declared task (task, timer, crontab) into the run of the service being built
+ * (`Service.Current`): the way `scoped` starts loops that use the state it creates. Owned by
+ * the run (interrupted by the stop); a failure crashes the service, or is logged with
+ * `onError: "log"`; the task's name is its span, shown in the dump.
+ *
+ * @internal
+ */
+export const addTask = <E, R>(task: Service.Task<E, R>): Effect.Effect<void, never, R | Current> =>
+  Effect.flatMap(Current, (self) => {
+    const name = task.name ?? "task"
+    const body = Effect.withSpan(Effect.suspend(() => task.run(self)), name)
+    const guarded = task.onError === "log"
+      ? Effect.catchAllCause(body, (cause) =>
+        Cause.isInterruptedOnly(cause) ? Effect.failCause(cause) : Effect.logError(`Task ${name} failed`, cause))
+      : body
+    return Effect.asVoid(self.addFuture(Effect.annotateLogs(guarded, "task", name)))
+  })

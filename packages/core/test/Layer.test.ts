@@ -1,0 +1,343 @@
+import { describe, expect } from "@effect/vitest"
+import { Cause, Deferred, Effect, Exit, Fiber, Layer, Option, Stream, TestClock } from "effect"
+import { Service, ServiceError, ServiceGraph } from "@effect-mode/core"
+import { it } from "./support/it.js"
+import { type Captured, captureLogs } from "./support/logs.js"
+
+/** Runs `launch` on a fiber of its own and waits until `ready` is done. */
+const launched = <E>(launch: Effect.Effect<never, E>, ready: Deferred.Deferred<void>) =>
+  Effect.flatMap(Effect.fork(launch), (fiber) => Effect.as(Deferred.await(ready), fiber))
+
+/** Waits until `service` is running (its `onStarted` runs just before). */
+const untilRunning = (service: Service.Service) =>
+  Stream.runDrain(Stream.takeUntil(service.stateChanges, (state) => state === "running"))
+
+describe("Service.Tag and Service.launch", () => {
+  it.effect("a diamond of four services starts in dependency order, builds the shared one once, stops in reverse", () =>
+    Effect.gen(function*() {
+      const log: Array<string> = []
+      const ready = yield* Deferred.make<void>()
+      const handles: Record<string, Service.Service> = {}
+      const resource = (name: string) =>
+        Effect.gen(function*() {
+          handles[name] = yield* Service.Current
+          yield* Effect.acquireRelease(
+            Effect.sync(() => log.push(`open ${name}`)),
+            () => Effect.sync(() => log.push(`close ${name}`))
+          )
+          return { name }
+        })
+      class D extends Service.Tag<D>()("D", { scoped: resource("D") }) {}
+      class B extends Service.Tag<B>()("B", { dependencies: [D.Default], scoped: resource("B") }) {}
+      class C extends Service.Tag<C>()("C", { dependencies: [D.Default], scoped: resource("C") }) {}
+      class A extends Service.Tag<A>()("A", {
+        dependencies: [B.Default, C.Default],
+        scoped: resource("A"),
+        onStarted: () => Deferred.succeed(ready, undefined)
+      }) {}
+
+      const fiber = yield* launched(Service.launch(A.Default), ready)
+      yield* untilRunning(handles["A"]!)
+      expect(log[0]).toBe("open D")
+      expect(log.slice(1, 3).sort()).toEqual(["open B", "open C"])
+      expect(log.slice(3)).toEqual(["open A"])
+
+      // one tree: a root with the four services under it, in start order, and the layer edges
+      const root = yield* ServiceGraph.root(handles["A"]!)
+      const snap = yield* ServiceGraph.snapshot(root)
+      expect(snap.label).toBe("App")
+      expect(snap.children.map((c) => c.label)).toEqual(log.map((l) => l.slice(5)))
+      expect(snap.children.every((c) => c.state === "running")).toBe(true)
+      const byLabel = Object.fromEntries(snap.children.map((c) => [c.label, c]))
+      expect(byLabel["A"]!.dependsOn.map((id) => snap.children.find((c) => c.id === id)!.label).sort()).toEqual(["B", "C"])
+      expect(byLabel["B"]!.dependsOn).toEqual([byLabel["D"]!.id])
+      expect(byLabel["D"]!.dependsOn).toEqual([])
+      expect(Service.dependenciesOf(handles["C"]!)).toEqual([handles["D"]])
+
+      log.length = 0
+      yield* Fiber.interrupt(fiber)
+      expect(log[0]).toBe("close A")
+      expect(log.slice(1, 3).sort()).toEqual(["close B", "close C"])
+      expect(log.slice(3)).toEqual(["close D"])
+      for (const name of ["A", "B", "C", "D"]) expect(yield* handles[name]!.state).toBe("shutdown")
+      expect(yield* root.state).toBe("shutdown")
+    }))
+
+  it.effect("the API of a service is used by another service's task (yield* Database in a task)", () =>
+    Effect.gen(function*() {
+      const queries: Array<string> = []
+      const ready = yield* Deferred.make<void>()
+      class Database extends Service.Tag<Database>()("Database", {
+        scoped: Effect.succeed({
+          query: (sql: string) => Effect.sync(() => queries.push(sql))
+        })
+      }) {}
+      class Consumer extends Service.Tag<Consumer>()("Consumer", {
+        dependencies: [Database.Default],
+        scoped: Effect.succeed({ lag: Effect.succeed(7) }),
+        onStarted: () => Deferred.succeed(ready, undefined),
+        tasks: [
+          Service.timer("1 second", () =>
+            Effect.gen(function*() {
+              const db = yield* Database
+              yield* db.query("commit")
+            }), { name: "commit" })
+        ]
+      }) {}
+      class Reporter extends Service.Tag<Reporter>()("Reporter", {
+        dependencies: [Consumer.Default],
+        scoped: Effect.map(Consumer, (consumer) => ({ report: consumer.lag }))
+      }) {}
+
+      const fiber = yield* launched(Service.launch(Reporter.Default), ready)
+      yield* TestClock.adjust("3 seconds")
+      expect(queries).toEqual(["commit", "commit", "commit"])
+      yield* Fiber.interrupt(fiber)
+    }))
+
+  it.effect("a crash in a layer service ends launch with Crashed, releasing everything once in reverse", () =>
+    Effect.gen(function*() {
+      const log: Array<string> = []
+      const released = (name: string) => Effect.sync(() => log.push(`release ${name}`))
+      class Pool extends Service.Tag<Pool>()("Pool", {}) {}
+      const Plain = Layer.scopedDiscard(Effect.acquireRelease(Effect.void, () => released("plain")))
+      class Database extends Service.Tag<Database>()("Database", {
+        dependencies: [Pool.Default],
+        scoped: Effect.as(Effect.acquireRelease(Effect.void, () => released("Database")), {}),
+        onShutdown: () => released("Database onShutdown")
+      }) {}
+      class Consumer extends Service.Tag<Consumer>()("Consumer", {
+        dependencies: [Database.Default],
+        scoped: Effect.as(Effect.acquireRelease(Effect.void, () => released("Consumer")), {}),
+        tasks: [Service.task((self) => Effect.zipRight(self.sleep("1 second"), Effect.fail("poll failed")), { name: "poll" })]
+      }) {}
+
+      const fiber = yield* Effect.fork(Service.launch(Layer.merge(Consumer.Default, Plain), { label: "Orders" }))
+      yield* TestClock.adjust("1 second")
+      const exit = yield* Fiber.await(fiber)
+      expect(Exit.isFailure(exit)).toBe(true)
+      const error = Exit.isFailure(exit) ? Option.getOrUndefined(Cause.failureOption(exit.cause)) : undefined
+      expect(error).toBeInstanceOf(ServiceError.Crashed)
+      const crashed = error as ServiceError.Crashed
+      expect(crashed.path).toBe("Orders/Consumer")
+      expect(crashed.label).toBe("Consumer")
+      expect(Cause.squash(crashed.cause)).toBe("poll failed")
+      // in the reverse order of the layer graph; Plain, merged beside Consumer, is released once too
+      expect(log.filter((l) => l !== "release plain")).toEqual(["release Consumer", "release Database", "release Database onShutdown"])
+      expect(log.filter((l) => l === "release plain")).toEqual(["release plain"])
+    }))
+
+  it.effect("Service.Current inside scoped is the handle of the service being built", () =>
+    Effect.gen(function*() {
+      let seen: Service.Service | undefined
+      class Cache extends Service.Tag<Cache>()("Cache", {
+        scoped: Effect.gen(function*() {
+          const self = yield* Service.Current
+          seen = self
+          yield* self.diag.setFlag("WARM")
+          expect(yield* self.state).toBe("starting")
+          return { size: Effect.succeed(0) }
+        })
+      }) {}
+      const program = Effect.gen(function*() {
+        const handle = yield* Cache.handle
+        expect(handle).toBe(seen)
+        expect(handle.label).toBe("Cache")
+        expect(yield* handle.state).toBe("running")
+        expect(yield* handle.diag.flags).toEqual(new Set(["WARM"]))
+        expect(yield* (yield* Cache).size).toBe(0)
+        return handle
+      })
+      // standalone: no launch, the layer starts and stops the service
+      const handle = yield* Effect.provide(program, Cache.Default)
+      expect(yield* handle.state).toBe("shutdown")
+    }))
+
+  it.effect("a service wrapped in the user's own layers (Effect.Service, Service.scoped, Layer.project) joins the launch's tree", () =>
+    Effect.gen(function*() {
+      const ready = yield* Deferred.make<void>()
+      let legacy: Service.Service | undefined
+      class Inner extends Service.Tag<Inner>()("Inner", { scoped: Effect.succeed({ n: 1 }) }) {}
+      class Wrapper extends Effect.Service<Wrapper>()("Wrapper", {
+        scoped: Effect.gen(function*() {
+          const inner = yield* Inner
+          yield* Service.scoped(Service.make("Legacy", {
+            onFirstStart: (self) => Effect.sync(() => {
+              legacy = self
+            }),
+            onStarted: () => Deferred.succeed(ready, undefined),
+            tasks: [Service.task((self) => Effect.zipRight(self.sleep("1 second"), Effect.dieMessage("legacy broke")))]
+          }))
+          return { n: inner.n }
+        }),
+        dependencies: [Inner.Default]
+      }) {}
+      // re-exported under another shape: the launch still finds both services
+      const App = Layer.project(Wrapper.Default, Wrapper, Wrapper, (w) => w)
+
+      const fiber = yield* launched(Service.launch(App), ready)
+      yield* untilRunning(legacy!)
+      const root = yield* ServiceGraph.root(legacy!)
+      const snap = yield* ServiceGraph.snapshot(root)
+      expect(snap.children.map((c) => c.path)).toEqual(["App/Inner", "App/Legacy"])
+      expect(snap.children[1]!.dependsOn).toEqual([snap.children[0]!.id])
+
+      yield* TestClock.adjust("1 second")
+      const exit = yield* Fiber.await(fiber)
+      const error = Exit.isFailure(exit) ? Option.getOrUndefined(Cause.failureOption(exit.cause)) : undefined
+      expect(error).toBeInstanceOf(ServiceError.Crashed)
+      expect((error as ServiceError.Crashed).path).toBe("App/Legacy")
+      expect(yield* legacy!.state).toBe("crashed")
+      expect(yield* legacy!.started).toBe(false)
+    }))
+
+  it.effect("a failed start ends launch with StartFailed and releases what was built", () =>
+    Effect.gen(function*() {
+      const log: Array<string> = []
+      class Database extends Service.Tag<Database>()("Database", {
+        scoped: Effect.as(Effect.acquireRelease(Effect.void, () => Effect.sync(() => log.push("release Database"))), {})
+      }) {}
+      class Consumer extends Service.Tag<Consumer>()("Consumer", {
+        dependencies: [Database.Default],
+        scoped: Effect.fail("refused" as const)
+      }) {}
+      const exit = yield* Effect.exit(Service.launch(Consumer.Default))
+      const error = Exit.isFailure(exit) ? Option.getOrUndefined(Cause.failureOption(exit.cause)) : undefined
+      expect(error).toBeInstanceOf(ServiceError.StartFailed)
+      expect((error as ServiceError.StartFailed).label).toBe("Consumer")
+      expect(log).toEqual(["release Database"])
+    }))
+
+  it.effect("Service.addTask forks a task from scoped into the run: it uses scoped's state, stops with the service, crashes it on failure", () =>
+    Effect.gen(function*() {
+      const seen: Array<number> = []
+      const ready = yield* Deferred.make<void>()
+      class Counter extends Service.Tag<Counter>()("Counter", {
+        scoped: Effect.gen(function*() {
+          let n = 0
+          yield* Service.addTask(Service.timer("1 second", () =>
+            Effect.sync(() => {
+              n++
+              seen.push(n)
+            }), { name: "count" }))
+          yield* Service.addTask(Service.task(() => Effect.fail("ignored"), { name: "noisy", onError: "log" }))
+          yield* Service.addTask(Service.task((self) =>
+            Effect.zipRight(self.sleep("10 seconds"), Effect.fail("count overflow")), { name: "limit" }))
+          return { value: Effect.sync(() => n) }
+        }),
+        onStarted: () => Deferred.succeed(ready, undefined)
+      }) {}
+      const fiber = yield* launched(Service.launch(Counter.Default), ready)
+      yield* TestClock.adjust("3 seconds")
+      expect(seen).toEqual([1, 2, 3])
+      yield* TestClock.adjust("7 seconds")
+      const exit = yield* Fiber.await(fiber)
+      const error = Exit.isFailure(exit) ? Option.getOrUndefined(Cause.failureOption(exit.cause)) : undefined
+      expect((error as ServiceError.Crashed).path).toBe("App/Counter")
+      expect(Cause.squash((error as ServiceError.Crashed).cause)).toBe("count overflow")
+      const count = seen.length
+      yield* TestClock.adjust("5 seconds")
+      expect(seen.length).toBe(count)
+    }))
+
+  it.effect("a service made inside Effect.provide(layer) and started after the layer was released is warned about", () =>
+    Effect.gen(function*() {
+      const lines: Array<Captured> = []
+      class Database extends Service.Tag<Database>()("Database", { scoped: Effect.succeed({ ping: Effect.void }) }) {}
+      const makeRoot = Service.make("App", { tasks: [Service.task(() => Effect.flatMap(Database, (db) => db.ping))] })
+      const root = yield* Effect.provide(makeRoot, Database.Default) // Database is stopped again here
+      yield* captureLogs(Effect.zipRight(root.start, root.stop), lines)
+      const warnings = lines.filter((l) => l.level === "WARN").map((l) => l.message)
+      expect(warnings).toEqual([expect.stringContaining("Service App uses Database, which stopped before App started")])
+
+      // provided around the whole program: no warning
+      lines.length = 0
+      yield* captureLogs(
+        Effect.provide(Effect.flatMap(makeRoot, (r) => Effect.zipRight(r.start, r.stop)), Database.Default),
+        lines
+      )
+      expect(lines.filter((l) => l.level === "WARN")).toEqual([])
+    }))
+
+  it.effect("after a restart through its handle, the API in the context reaches the new instance", () =>
+    Effect.gen(function*() {
+      let instances = 0
+      class Counter extends Service.Tag<Counter>()("Counter", {
+        scoped: Effect.sync(() => {
+          const n = ++instances
+          return { instance: Effect.succeed(n), label: `instance ${n}` }
+        })
+      }) {}
+      const program = Effect.gen(function*() {
+        const counter = yield* Counter
+        expect(yield* counter.instance).toBe(1)
+        yield* (yield* Counter.handle).restart
+        expect(yield* counter.instance).toBe(2)
+        expect(counter.label).toBe("instance 2")
+      })
+      yield* Effect.provide(program, Counter.Default)
+    }))
+
+  it.effect("the root runs once the whole layer is built; a crash while it builds ends launch with Crashed, releasing what was built", () =>
+    Effect.gen(function*() {
+      const log: Array<string> = []
+      const gate = yield* Deferred.make<void>()
+      const handles: Record<string, Service.Service> = {}
+      class Fast extends Service.Tag<Fast>()("Fast", {
+        scoped: Effect.gen(function*() {
+          handles["Fast"] = yield* Service.Current
+          yield* Effect.addFinalizer(() => Effect.sync(() => log.push("release Fast")))
+          return {}
+        }),
+        tasks: [Service.task((self) => Effect.zipRight(self.sleep("1 second"), Effect.fail("fast broke")))]
+      }) {}
+      class Slow extends Service.Tag<Slow>()("Slow", {
+        dependencies: [Fast.Default],
+        scoped: Effect.gen(function*() {
+          handles["Slow"] = yield* Service.Current
+          yield* Effect.addFinalizer(() => Effect.sync(() => log.push("release Slow")))
+          yield* Deferred.await(gate) // still building
+          return {}
+        })
+      }) {}
+      const fiber = yield* Effect.fork(Service.launch(Slow.Default))
+      yield* TestClock.adjust("10 millis")
+      const root = yield* ServiceGraph.root(handles["Slow"]!)
+      expect(yield* root.state).toBe("starting") // not up yet: /readyz says not ready
+      expect(yield* handles["Fast"]!.state).toBe("running")
+      yield* TestClock.adjust("1 second") // Fast crashes while Slow is still starting
+      const exit = yield* Fiber.await(fiber)
+      const error = Exit.isFailure(exit) ? Option.getOrUndefined(Cause.failureOption(exit.cause)) : undefined
+      expect(error).toBeInstanceOf(ServiceError.Crashed)
+      expect((error as ServiceError.Crashed).path).toBe("App/Fast")
+      expect(log).toEqual(["release Slow", "release Fast"])
+      expect(yield* handles["Slow"]!.started).toBe(false)
+      expect(yield* handles["Fast"]!.started).toBe(false)
+    }))
+
+  it.effect("mode-style trees and layer services mix both ways: children added from scoped, layer services under a root of one's own", () =>
+    Effect.gen(function*() {
+      const ready = yield* Deferred.make<void>()
+      let parent: Service.Service | undefined
+      class Parent extends Service.Tag<Parent>()("Parent", {
+        scoped: Effect.gen(function*() {
+          parent = yield* Service.Current
+          yield* parent.addDependency(yield* Service.make("Child", { onStarted: () => Deferred.succeed(ready, undefined) }))
+          return {}
+        })
+      }) {}
+      const root = yield* Service.make("Legacy")
+      yield* root.addDependency(yield* Service.make("Sidecar"))
+      const fiber = yield* Effect.fork(Service.launch(Parent.Default, { root }))
+      yield* Deferred.await(ready)
+      yield* untilRunning(root)
+      const snap = yield* ServiceGraph.snapshot(root)
+      const paths = (s: ServiceGraph.Snapshot): Array<string> => [s.path, ...s.children.flatMap(paths)]
+      expect(paths(snap)).toEqual(["Legacy", "Legacy/Sidecar", "Legacy/Parent", "Legacy/Parent/Child"])
+      expect(snap.children.every((c) => c.state === "running")).toBe(true)
+      yield* Fiber.interrupt(fiber)
+      expect(yield* root.state).toBe("shutdown")
+      expect((yield* ServiceGraph.walk(root)).length).toBe(4)
+      for (const s of yield* ServiceGraph.walk(root)) expect(yield* s.state).toBe("shutdown")
+    }))
+})
