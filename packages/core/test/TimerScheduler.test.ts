@@ -6,7 +6,7 @@
  */
 import { describe, expect } from "@effect/vitest"
 import { Clock, Effect, Fiber, TestClock } from "effect"
-import { Service } from "@effect-mode/core"
+import { Service, ServiceGraph } from "@effect-mode/core"
 import type { ServiceImpl } from "../src/internal/service/impl.js"
 import { registeredCount } from "../src/internal/timerScheduler.js"
 import { it } from "./support/it.js"
@@ -132,5 +132,21 @@ describe("timer scheduler", () => {
       expect(calls).toEqual(expected)
       yield* svc.stop
       expect(yield* registeredCount).toBe(0)
+    }))
+
+  it.effect("a waiting timer is listed as a Scheduled task in the snapshot and the tracebacks", () =>
+    Effect.gen(function*() {
+      const svc = yield* Service.make("Reporter", {
+        tasks: [Service.timer("1 second", () => Effect.void, { name: "report" })]
+      })
+      yield* svc.start
+      yield* TestClock.adjust("1500 millis")
+      const snap = yield* ServiceGraph.snapshot(svc)
+      expect(snap.tasks.map((t) => [t.name, t.status])).toEqual([["report", "Scheduled"]])
+      expect(snap.tasks[0]!.ageMillis).toBe(1500)
+      const lines = yield* (svc as ServiceImpl).tracebacks
+      expect([...lines.keys()]).toEqual([`report #${snap.tasks[0]!.fiberId}`])
+      expect([...lines.values()][0]).toBe("status=Scheduled age=1.5s")
+      yield* svc.stop
     }))
 })

@@ -14,7 +14,7 @@ import * as Effect from "effect/Effect"
 import type * as Fiber from "effect/Fiber"
 import type * as FiberRefs from "effect/FiberRefs"
 import type * as Service from "../Service.js"
-import type { Run } from "./run.js"
+import type { Run, ScheduledTask } from "./run.js"
 import type { ServiceImpl } from "./service/impl.js"
 import { register, type TimerHandle } from "./timerScheduler.js"
 
@@ -39,9 +39,16 @@ export interface Schedule {
   schedule(millis: number): Effect.Effect<void>
 }
 
-/** A class, so that a scheduled task costs no named closure (tsx's `keepNames` makes those dear). */
-class Slot implements Schedule {
+/**
+ * A class, so that a scheduled task costs no named closure (tsx's `keepNames` makes those
+ * dear); also what the run lists it by while it waits (`Run.scheduled`).
+ */
+class Slot implements Schedule, ScheduledTask {
   handle: TimerHandle | undefined = undefined
+  constructor(readonly name: string, readonly fiberId: number, readonly startedAt: number) {}
+  get pending(): boolean {
+    return this.handle !== undefined && this.handle.index >= 0
+  }
   schedule(millis: number): Effect.Effect<void> {
     return Effect.withFiberRuntime((fiber) => {
       const handle = this.handle
@@ -80,7 +87,8 @@ export const scheduled = <E, R>(
   Effect.withFiberRuntime<void, E, R>((task) => {
     const s = self as ServiceImpl
     const refs = task.getFiberRefs()
-    const slot = new Slot()
+    const clock = Context.get(task.currentDefaultServices, Clock.Clock)
+    const slot = new Slot(name, task.id().id, clock.unsafeCurrentTimeMillis())
     const { start, tick } = make(slot)
     // The task's error boundary: a failure (onError: "crash") crashes the service.
     const guarded = withRefs(
@@ -92,7 +100,8 @@ export const scheduled = <E, R>(
     const registered = Effect.uninterruptible(Effect.suspend(() =>
       run.closed ? Effect.void : Effect.flatMap(register(fire), (h) => {
         slot.handle = h
-        return self.addFinalizer(h.cancel)
+        run.scheduled.add(slot)
+        return self.addFinalizer(Effect.zipRight(Effect.sync(() => run.scheduled.delete(slot)), h.cancel))
       })
     ))
     return Effect.zipRight(registered, start)
