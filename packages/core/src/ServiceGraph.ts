@@ -81,7 +81,10 @@ export type Phase = "init" | "starting" | "running" | "stopping" | "shutdown"
 export interface TaskSnapshot {
   readonly name: string
   readonly fiberId: number
-  /** The fiber's status tag: `"Running"`, `"Suspended"` or `"Done"`. */
+  /**
+   * The fiber's status tag: `"Running"`, `"Suspended"` or `"Done"`; `"Scheduled"` for a timer or
+   * crontab waiting for its next tick (no fiber then: `fiberId` is the task fiber that started it).
+   */
   readonly status: string
   readonly ageMillis: number
 }

@@ -4,13 +4,16 @@
  * and a jump of the wall clock is noticed within a day), checks the stop signal and calls
  * `fn`. The next run is computed after the call, strictly after the last one and for a later
  * local time: one scheduled time never runs twice, and runs missed meanwhile are skipped.
+ * In a service's run the wait is an entry of the clock's timer scheduler (scheduledTask.ts),
+ * not a sleeping fiber; the wall clock is read again when it is due.
  */
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import type * as Crontab from "../Crontab.js"
 import type * as Service from "../Service.js"
 import * as cron from "./cron.js"
-import { sleepUntil } from "./sleep.js"
+import { activeRun, type Schedule, scheduled, type Ticks } from "./scheduledTask.js"
+import { MAX_SLEEP_MILLIS, sleepUntil } from "./sleep.js"
 import { make as makeTask } from "./service/task.js"
 import { callWith } from "./timerTask.js"
 
@@ -40,6 +43,33 @@ export const runCrontab = <E, R>(
   return forever
 }
 
+/** In steps of at most a day, as `sleepUntil`: a jump of the wall clock is noticed within a day. */
+const waitFor = (slot: Schedule, instant: number, now: number): Effect.Effect<void> =>
+  slot.schedule(Math.min(instant - now, MAX_SLEEP_MILLIS))
+
+/** The crontab's ticks on the scheduler (the same steps as `runCrontab`). */
+const onScheduler = <E, R>(self: Service.Service, tab: Crontab.Crontab, call: Effect.Effect<void, E, R>) =>
+(slot: Schedule): Ticks<E, R> => {
+  let lastInstant = Number.NEGATIVE_INFINITY
+  let lastWall = Number.NEGATIVE_INFINITY
+  let next: cron.Run | undefined
+  const planNext = Effect.flatMap(Clock.currentTimeMillis, (now) => {
+    next = cron.nextRun(tab, Math.max(now, lastInstant), lastWall)
+    return waitFor(slot, next.instant, now)
+  })
+  const tick = Effect.flatMap(Clock.currentTimeMillis, (now) => {
+    const due = next!
+    if (now < due.instant) return waitFor(slot, due.instant, now)
+    return Effect.flatMap(self.shouldStop, (stop) => {
+      if (stop) return Effect.void
+      lastInstant = due.instant
+      lastWall = due.wall
+      return Effect.zipRight(call, planNext)
+    })
+  })
+  return { start: planNext, tick }
+}
+
 export const crontab = <E, R>(
   cronFormat: string,
   fn: (self: Service.Service) => Effect.Effect<void, E, R>,
@@ -47,5 +77,9 @@ export const crontab = <E, R>(
 ): Service.Task<E, R> => {
   const tab = cron.unsafeParse(cronFormat, options.timezone)
   return makeTask(`Service.crontab ${JSON.stringify(cronFormat)}`, "crontab", fn, options, (self, name, onError) =>
-    Effect.suspend(() => runCrontab(self, tab, callWith(self, fn, "Crontab", name, onError))))
+    Effect.suspend(() => {
+      const call = callWith(self, fn, "Crontab", name, onError)
+      const run = activeRun(self)
+      return run === undefined ? runCrontab(self, tab, call) : scheduled(self, run, name, onScheduler(self, tab, call))
+    }))
 }

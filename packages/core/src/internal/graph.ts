@@ -50,13 +50,23 @@ export const crashOf = (
 const taskSnapshots = (s: ServiceImpl, now: number): Effect.Effect<Array<ServiceGraph.TaskSnapshot>> => {
   const run = s.run
   if (run === undefined) return Effect.succeed([])
-  return Effect.forEach(Array.from(run.fibers), ([fiber, info]) =>
-    Effect.map(fiber.status, (status): ServiceGraph.TaskSnapshot => ({
-      name: info.name,
-      fiberId: fiber.id().id,
-      status: status._tag,
-      ageMillis: Math.max(0, now - info.startedAt)
-    })))
+  return Effect.map(
+    Effect.forEach(Array.from(run.fibers), ([fiber, info]) =>
+      Effect.map(fiber.status, (status): ServiceGraph.TaskSnapshot => ({
+        name: info.name,
+        fiberId: fiber.id().id,
+        status: status._tag,
+        ageMillis: Math.max(0, now - info.startedAt)
+      }))),
+    (tasks) => {
+      for (const task of run.scheduled) {
+        if (task.pending) {
+          tasks.push({ name: task.name, fiberId: task.fiberId, status: "Scheduled", ageMillis: Math.max(0, now - task.startedAt) })
+        }
+      }
+      return tasks
+    }
+  )
 }
 
 const snapshotAt = (s: ServiceImpl, now: number): Effect.Effect<ServiceGraph.Snapshot> =>

@@ -16,6 +16,16 @@ interface TaskInfo {
 }
 
 /**
+ * A timer or crontab of the run waiting on the timer scheduler: a task with no fiber between
+ * its ticks (internal/scheduledTask.ts), listed with the id of the task fiber that registered it.
+ */
+export interface ScheduledTask extends TaskInfo {
+  readonly fiberId: number
+  /** Whether it waits for a tick now (false while a tick's fiber, listed itself, runs). */
+  readonly pending: boolean
+}
+
+/**
  * What one start of a service owns until the matching stop: its task and future fibers,
  * the scope of its contexts and finalizers (made on first use), and the children added
  * with `addRuntimeDependency`. One plain set of fibers per run, interrupted all at once,
@@ -24,6 +34,8 @@ interface TaskInfo {
 export class Run {
   readonly fibers = new Map<Fiber.RuntimeFiber<unknown, unknown>, TaskInfo>()
   readonly runtimeChildren = new Set<ServiceImpl>()
+  /** Timers and crontabs waiting on the timer scheduler, removed by the run's scope. */
+  readonly scheduled = new Set<ScheduledTask>()
   scope: Scope.CloseableScope | undefined = undefined
   closed = false
   nextFutureId = 1
@@ -42,8 +54,18 @@ export class Run {
 
   /** One line per live fiber: name, status, age and span chain (suspended fibers have no stack). */
   describe(now: number): Effect.Effect<Array<readonly [string, string]>> {
-    return Effect.forEach(Array.from(this.fibers), ([fiber, info]) =>
-      Effect.map(fiber.status, (status) => [`${info.name} #${fiber.id().id}`, describeFiber(fiber, status._tag, info, now)] as const))
+    return Effect.map(
+      Effect.forEach(Array.from(this.fibers), ([fiber, info]) =>
+        Effect.map(fiber.status, (status) => [`${info.name} #${fiber.id().id}`, describeFiber(fiber, status._tag, info, now)] as const)),
+      (lines) => {
+        for (const task of this.scheduled) {
+          if (task.pending) {
+            lines.push([`${task.name} #${task.fiberId}`, `status=Scheduled age=${formatAge(Math.max(0, now - task.startedAt))}`])
+          }
+        }
+        return lines
+      }
+    )
   }
 }
 

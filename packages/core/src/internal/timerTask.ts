@@ -1,13 +1,18 @@
 /**
- * `Service.timer`: mode's `@Service.timer`. One loop on the task's own fiber (no fiber per
- * tick): plan, sleep on `Clock`, wake, check the stop signal, call `fn`. The task fiber is
- * interrupted by the service's stop, and a stop requested meanwhile skips the call.
+ * `Service.timer`: mode's `@Service.timer`. plan, wait on `Clock`, wake, check the stop
+ * signal, call `fn`, plan again. In a service's run the wait is an entry of the clock's timer
+ * scheduler (timerScheduler.ts), not a sleeping fiber: the task fiber registers the timer and
+ * ends, and every tick runs on a fiber of the run forked when it is due (with the task's
+ * FiberRefs, interrupted by the service's stop), which plans the next tick and ends. The run's
+ * scope removes the timer. A stop requested meanwhile skips the call. Outside a run (the
+ * task's `run` called directly) the loop runs on the calling fiber, sleeping on `Clock`.
  */
 import * as Cause from "effect/Cause"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as LogLevel from "effect/LogLevel"
 import type * as Service from "../Service.js"
+import { activeRun, type Schedule, scheduled, type Ticks } from "./scheduledTask.js"
 import { decodeDuration } from "./duration.js"
 import { declaredName, make as makeTask } from "./service/task.js"
 import { sleepMillis } from "./sleep.js"
@@ -44,6 +49,24 @@ const loop = <E, R>(self: Service.Service, state: TickState, call: Effect.Effect
   return forever
 }
 
+/** The timer's ticks on the scheduler: wake, check the stop signal, call, plan the next. */
+const onScheduler = <E, R>(
+  state: TickState,
+  self: Service.Service,
+  call: Effect.Effect<void, E, R>,
+  first: Effect.Effect<void, E, R> | undefined
+) =>
+(slot: Schedule): Ticks<E, R> => {
+  const planNext = planThen(state, (millis) => slot.schedule(millis))
+  return {
+    start: first === undefined ? planNext : Effect.zipRight(first, planNext),
+    tick: Effect.zipRight(
+      wake(state),
+      Effect.flatMap(self.shouldStop, (stop) => stop ? Effect.void : Effect.zipRight(call, planNext))
+    )
+  }
+}
+
 export const timer = <E, R>(
   interval: Duration.DurationInput,
   fn: (self: Service.Service) => Effect.Effect<void, E, R>,
@@ -61,6 +84,20 @@ export const timer = <E, R>(
   return makeTask("Service.timer", "timer", fn, options, (self, name, onError) =>
         Effect.flatMap(Effect.flatMap(self.beacon.path, (path) => timerMetrics.forTimer(name, path)), (metrics) => {
           const call = callWith(self, fn, "Timer", name, onError)
+          const run = activeRun(self)
+          if (run !== undefined) {
+            if (rate === "delay") {
+              const state = new DelayState(name, intervalMillis, maxDriftCorrection, metrics)
+              return scheduled(self, run, name, onScheduler(state, self, call, execFirst ? call : undefined))
+            }
+            const fixed = new FixedRateState(name, intervalMillis, metrics)
+            // With execFirst the grid is anchored before the first call (see below).
+            const start = execFirst ? Effect.withFiberRuntime<void, E, R>((fiber) => {
+              fixed.start(nowMillis(fiber))
+              return call
+            }) : undefined
+            return scheduled(self, run, name, onScheduler(fixed, self, call, start))
+          }
           if (rate === "delay") {
             const ticks = loop(self, new DelayState(name, intervalMillis, maxDriftCorrection, metrics), call)
             // As mode: with execFirst, the timer starts once the first call is over.

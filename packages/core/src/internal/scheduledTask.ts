@@ -1,0 +1,108 @@
+/**
+ * A task of a running service that waits on its clock's timer scheduler (timerScheduler.ts)
+ * instead of a sleeping fiber: `Service.timer` and `Service.crontab`. The task fiber registers
+ * the task and ends; when it is due, a fiber of the run is forked (with the task fiber's
+ * FiberRefs and the task's error boundary, interrupted by the service's stop) to run one tick,
+ * which asks for the next due instant and ends. The run's scope removes the registration.
+ *
+ * @internal
+ */
+import * as Cause from "effect/Cause"
+import * as Context from "effect/Context"
+import * as Clock from "effect/Clock"
+import * as Effect from "effect/Effect"
+import type * as Fiber from "effect/Fiber"
+import type * as FiberRefs from "effect/FiberRefs"
+import type * as Service from "../Service.js"
+import type { Run, ScheduledTask } from "./run.js"
+import type { ServiceImpl } from "./service/impl.js"
+import { register, type TimerHandle } from "./timerScheduler.js"
+
+/** The scheduler's time: the fiber's `Clock`, monotonic, in milliseconds. */
+const monotonicMillis = (fiber: Fiber.RuntimeFiber<unknown, unknown>): number =>
+  Number(Context.get(fiber.currentDefaultServices, Clock.Clock).unsafeCurrentTimeNanos()) / 1_000_000
+
+/** What a scheduled task does, given how to ask for its next due instant. */
+export interface Ticks<E, R> {
+  /** On the task fiber: the work before the first wait (execFirst's call); it ends by scheduling. */
+  readonly start: Effect.Effect<void, E, R>
+  /** On a fiber of its own, forked when due: one tick; it schedules the next (or not: it ends). */
+  readonly tick: Effect.Effect<void, E, R>
+}
+
+/** How a scheduled task asks for its next due instant. */
+export interface Schedule {
+  /**
+   * Makes the task due in `millis` (of the clock's monotonic time, from now). Calling it again
+   * before that replaces the pending instant.
+   */
+  schedule(millis: number): Effect.Effect<void>
+}
+
+/**
+ * A class, so that a scheduled task costs no named closure (tsx's `keepNames` makes those
+ * dear); also what the run lists it by while it waits (`Run.scheduled`).
+ */
+class Slot implements Schedule, ScheduledTask {
+  handle: TimerHandle | undefined = undefined
+  constructor(readonly name: string, readonly fiberId: number, readonly startedAt: number) {}
+  get pending(): boolean {
+    return this.handle !== undefined && this.handle.index >= 0
+  }
+  schedule(millis: number): Effect.Effect<void> {
+    return Effect.withFiberRuntime((fiber) => {
+      const handle = this.handle
+      return handle === undefined ? Effect.void : handle.schedule(monotonicMillis(fiber) + millis)
+    })
+  }
+}
+
+interface SetsFiberRefs {
+  setFiberRefs(refs: FiberRefs.FiberRefs): void
+}
+
+/** Gives the fiber the refs `refs` (all at once, where the runtime allows it), then runs `effect`. */
+const withRefs = (refs: FiberRefs.FiberRefs, effect: Effect.Effect<void>): Effect.Effect<void> =>
+  Effect.withFiberRuntime<void>((fiber) => {
+    const f = fiber as unknown as Partial<SetsFiberRefs>
+    if (typeof f.setFiberRefs !== "function") return Effect.zipRight(Effect.setFiberRefs(refs), effect)
+    f.setFiberRefs(refs)
+    return effect
+  })
+
+/** The run `self`'s task fibers run in while it is running (undefined for a direct call of `run`). */
+export const activeRun = (self: Service.Service): Run | undefined => {
+  const impl = self as Partial<ServiceImpl>
+  const run = impl.run
+  return run !== undefined && !run.closed && typeof impl.forkIn === "function" ? run : undefined
+}
+
+/** Runs the task `make` describes on the scheduler of the calling fiber's clock, in `run`. */
+export const scheduled = <E, R>(
+  self: Service.Service,
+  run: Run,
+  name: string,
+  make: (schedule: Schedule) => Ticks<E, R>
+): Effect.Effect<void, E, R> =>
+  Effect.withFiberRuntime<void, E, R>((task) => {
+    const s = self as ServiceImpl
+    const refs = task.getFiberRefs()
+    const clock = Context.get(task.currentDefaultServices, Clock.Clock)
+    const slot = new Slot(name, task.id().id, clock.unsafeCurrentTimeMillis())
+    const { start, tick } = make(slot)
+    // The task's error boundary: a failure (onError: "crash") crashes the service.
+    const guarded = withRefs(
+      refs,
+      Effect.catchAllCause(tick as Effect.Effect<void, unknown>, (cause) =>
+        Cause.isInterruptedOnly(cause) ? Effect.failCause(cause as Cause.Cause<never>) : s.crashWith(cause))
+    )
+    const fire = Effect.suspend(() => run.closed ? Effect.void : Effect.asVoid(s.forkIn(run, guarded, name)))
+    const registered = Effect.uninterruptible(Effect.suspend(() =>
+      run.closed ? Effect.void : Effect.flatMap(register(fire), (h) => {
+        slot.handle = h
+        run.scheduled.add(slot)
+        return self.addFinalizer(Effect.zipRight(Effect.sync(() => run.scheduled.delete(slot)), h.cancel))
+      })
+    ))
+    return Effect.zipRight(registered, start)
+  })
