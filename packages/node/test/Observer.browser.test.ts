@@ -199,3 +199,33 @@ it("a 2,001-service tree: every service shows, and a crash and restart rewrite o
   big.signal("SIGTERM")
   expect(await big.exited).toEqual({ code: 0, signal: null })
 }, 90_000)
+
+it("the orders daemon (layers): a service's details show the layer graph's edges", async () => {
+  const orders = runScript("packages/examples/src/orders/main.ts", { ORDERS_HEALTH_PORT: "0" })
+  const line = await orders.waitFor(/Health endpoints on http:\/\/127\.0\.0\.1:\d+ .*\/observer/)
+  const base = /http:\/\/127\.0\.0\.1:\d+/.exec(line.text)![0]
+
+  const page = await browser!.newPage({ viewport: { width: 1280, height: 720 } })
+  const errors: Array<string> = []
+  page.on("pageerror", (e) => errors.push(String(e)))
+  await page.goto(`${base}/observer`)
+  await page.waitForFunction(
+    () => document.querySelector('.node[data-path="Worker/Consumer"]')?.getAttribute("data-state") === "running",
+    undefined,
+    bound
+  )
+  await page.click('.node[data-path="Worker/Consumer"] > .row')
+  const details = async () => (await page.textContent("#details")) ?? ""
+  await page.waitForFunction(() => document.getElementById("details")!.textContent!.includes("depends on"), undefined, bound)
+  expect(await details()).toMatch(/depends on.*PaymentGateway/)
+  expect(await details()).toMatch(/used by.*Worker\/Producer/)
+  await page.click('.node[data-path="Worker/Database"] > .row')
+  await page.waitForFunction(() => document.getElementById("details")!.textContent!.includes("used by"), undefined, bound)
+  expect(await details()).toMatch(/used by.*PaymentGateway/)
+  expect(await details()).not.toContain("depends on")
+  expect(errors).toEqual([])
+  await page.close()
+
+  orders.signal("SIGTERM")
+  expect(await orders.exited).toEqual({ code: 0, signal: null })
+}, 60_000)

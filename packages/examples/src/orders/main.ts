@@ -11,6 +11,8 @@
  * (Database, PaymentGateway, Consumer, then Producer and Reporter), and SIGTERM / Ctrl-C stops them in the
  * reverse order (the pool closes last). `kill -USR2 <pid>` prints every service with its
  * state and tasks. `ORDERS_CRASH=Consumer pnpm orders` crashes the consumer: exit 1.
+ * `ORDERS_HEALTH_PORT=9090 pnpm orders` serves the health endpoints and the observer page
+ * (`http://127.0.0.1:9090/observer`), which shows the layer graph's edges of each service.
  */
 import { Layer } from "effect"
 import { Worker } from "@effect-mode/node"
@@ -19,4 +21,9 @@ import { Reporter } from "./Reporter.js"
 
 export const OrdersLive = Layer.mergeAll(Producer.Default, Reporter.Default)
 
-Worker.runMain(OrdersLive, { shutdownTimeout: "20 seconds" })
+const healthPort = process.env["ORDERS_HEALTH_PORT"]
+
+Worker.runMain(OrdersLive, {
+  shutdownTimeout: "20 seconds",
+  ...(healthPort === undefined ? {} : { health: { port: Number(healthPort), host: "127.0.0.1", observer: true } })
+})

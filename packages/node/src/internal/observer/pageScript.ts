@@ -191,6 +191,13 @@ export const script = String.raw`
     row(facts, ["state", v.state + (v.phase !== v.state ? " (phase " + v.phase + ")" : "")]);
     row(facts, ["uptime", v.startedAt === null ? "-" : age(t - v.startedAt)]);
     row(facts, ["restarts", String(v.restartCount)]);
+    // The layer graph's edges (services built from layers): what it was built on, and who uses it.
+    var pathOf = function (id) { var d = nodes.get(id); return d ? d.view.path : "#" + id; };
+    var deps = v.dependsOn || [];
+    var users = [];
+    nodes.forEach(function (o) { if ((o.view.dependsOn || []).indexOf(v.id) >= 0) users.push(o.view.id); });
+    if (deps.length > 0) row(facts, ["depends on", deps.map(pathOf).join(", ")]);
+    if (users.length > 0) row(facts, ["used by", users.map(pathOf).join(", ")]);
     details.append(facts);
     if (v.crash) {
       var box = el("div", "crashbox");
