@@ -182,6 +182,32 @@ export interface Supervisor extends Service.Service {
   readonly services: Effect.Effect<ReadonlyArray<Service.Service>>
   /** The restart type of a supervised service, `undefined` when it is not supervised here. */
   readonly restartTypeOf: (service: Service.Service) => RestartType | undefined
+  /** The restarts counted in the intensity window that ends now (by `Clock`), and the window's bounds. */
+  readonly intensity: Effect.Effect<Intensity>
+}
+
+/**
+ * A supervisor's restart intensity now: `restarts` done in the last `withinMillis` (one more
+ * than `maxRestarts` in such a window escalates).
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Supervisor } from "@effect-mode/core"
+ *
+ * const program = Effect.gen(function* () {
+ *   const sup = yield* Supervisor.oneForOne("Pool", [], { maxRestarts: 5, within: "1 minute" })
+ *   const { restarts, maxRestarts } = yield* sup.intensity // 0, 5
+ * })
+ * ```
+ *
+ * @since 0.3.0
+ * @category models
+ */
+export interface Intensity {
+  readonly restarts: number
+  readonly maxRestarts: number
+  readonly withinMillis: number
 }
 
 /**

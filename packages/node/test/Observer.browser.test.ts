@@ -112,6 +112,8 @@ it("shows the demo's tree live, with a crash and its restart in the feed", async
   await page.click('.node[data-path="Demo/FlakySupervisor"] > .row')
   await page.waitForFunction(() => /strategy\s*oneForOne/.test(document.getElementById("info")!.innerText), undefined, bound)
   expect(await page.textContent('.node[data-path="Demo/FlakySupervisor"] > .row .sv')).toBe("oneForOne")
+  // The supervisor's restart intensity now: restarts in the current window, of its maximum.
+  await page.waitForFunction(() => /in the window\d+ of \d+ restarts in/.test(document.getElementById("details")!.textContent!), undefined, bound)
 
   // A crash asked for on the page (with the token): the feed shows it, then the restart.
   await page.click('.node[data-path="Demo/FlakySupervisor/Flaky"] > .row')

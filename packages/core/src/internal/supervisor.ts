@@ -9,7 +9,7 @@ import type * as Context from "effect/Context"
 import type * as Effect from "effect/Effect"
 import type * as Queue from "effect/Queue"
 import type * as Service from "../Service.js"
-import type { ChildSpec, RestartType, Strategy } from "../Supervisor.js"
+import type { ChildSpec, Intensity, RestartType, Strategy } from "../Supervisor.js"
 import { asImpl, ServiceImpl } from "./service.js"
 import { Supervision, type Event } from "./supervisor/supervision.js"
 import { strategyOf } from "./supervisor/strategy.js"
@@ -53,6 +53,9 @@ export class SupervisorImpl extends ServiceImpl {
   }
   get services(): Effect.Effect<ReadonlyArray<Service.Service>> {
     return this.supervision.entries.services
+  }
+  get intensity(): Effect.Effect<Intensity> {
+    return this.supervision.intensity
   }
   restartTypeOf(service: Service.Service): RestartType | undefined {
     return this.supervision.entries.get(asImpl(service))?.restart

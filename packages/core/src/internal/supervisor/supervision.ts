@@ -53,6 +53,18 @@ export class Supervision {
   private readonly jobs: Jobs
   /** The restart times within the intensity window (OTP's `restarts`). */
   private times: ReadonlyArray<number> = []
+
+  /** The restarts counted in the intensity window ending now, and the window's bounds. */
+  get intensity(): Effect.Effect<{ readonly restarts: number; readonly maxRestarts: number; readonly withinMillis: number }> {
+    return Effect.map(Clock.currentTimeMillis, (now) => {
+      const from = now - this.policy.withinMillis
+      return {
+        restarts: this.times.filter((t) => t > from).length,
+        maxRestarts: this.policy.maxRestarts,
+        withinMillis: this.policy.withinMillis
+      }
+    })
+  }
   private loopFiber: Fiber.RuntimeFiber<unknown, unknown> | undefined = undefined
 
   constructor(

@@ -223,6 +223,8 @@ export const script = String.raw`
       var sup = el("table");
       row(sup, ["strategy", figures.supervisor.strategy]);
       row(sup, ["restarts done", String(figures.supervisor.restarts)]);
+      var w = figures.supervisor.window;
+      row(sup, ["in the window", w.restarts + " of " + w.maxRestarts + " restarts in " + age(w.withinMillis)]);
       row(sup, ["escalations", String(figures.supervisor.escalations)]);
       details.append(sup);
     }

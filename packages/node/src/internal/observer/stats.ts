@@ -28,6 +28,8 @@ export interface ServiceStats {
     /** Restarts (or replacements) of the services it supervises, since the process started. */
     readonly restarts: number
     readonly escalations: number
+    /** The restart intensity now: restarts in the current window, and its bounds. */
+    readonly window: Supervisor.Intensity
   } | null
 }
 
@@ -39,7 +41,7 @@ const count = (pair: MetricPair.MetricPair.Untyped): number =>
 
 /** The timer statistics and supervisor figures of `service` (whose path is `path`). */
 export const statsOf = (service: Service.Service, path: string): Effect.Effect<ServiceStats> =>
-  Effect.map(Metric.snapshot, (pairs): ServiceStats => {
+  Effect.map(Effect.all([Metric.snapshot, Supervisor.isSupervisor(service) ? service.intensity : Effect.succeed(undefined)]), ([pairs, window]): ServiceStats => {
     const timers = new Map<string, { ticks: number; overlaps: number; drift: TimerStats["drift"] }>()
     const timer = (name: string) => {
       let t = timers.get(name)
@@ -71,6 +73,8 @@ export const statsOf = (service: Service.Service, path: string): Effect.Effect<S
       id: service.id,
       path,
       timers: Array.from(timers, ([name, t]) => ({ timer: name, ...t })).sort((a, b) => a.timer.localeCompare(b.timer)),
-      supervisor: Supervisor.isSupervisor(service) ? { strategy: service.strategy, restarts, escalations } : null
+      supervisor: Supervisor.isSupervisor(service) && window !== undefined
+        ? { strategy: service.strategy, restarts, escalations, window }
+        : null
     }
   })
