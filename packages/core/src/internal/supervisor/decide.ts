@@ -64,13 +64,18 @@ export type Plan =
     readonly start: ReadonlyArray<number>
   }
 
+/** The restart times still in the window that ends at `now`. */
+export const inWindow = (intensity: Intensity, now: number): ReadonlyArray<number> => {
+  const from = now - intensity.withinMillis
+  return intensity.times.filter((t) => t > from)
+}
+
 /**
  * OTP's `add_restart`: drops the times that left the window; refuses the restart when
  * `maxRestarts` are already in it, else records it at `now`.
  */
 export const admit = (intensity: Intensity, now: number): { readonly allowed: boolean; readonly times: ReadonlyArray<number> } => {
-  const from = now - intensity.withinMillis
-  const recent = intensity.times.filter((t) => t > from)
+  const recent = inWindow(intensity, now)
   if (recent.length >= intensity.maxRestarts) return { allowed: false, times: recent }
   return { allowed: true, times: [...recent, now] }
 }

@@ -17,11 +17,11 @@ import * as Queue from "effect/Queue"
 import * as CauseM from "effect/Cause"
 import type * as Service from "../../Service.js"
 import * as ServiceError from "../../ServiceError.js"
-import type { ChildSpec } from "../../Supervisor.js"
+import type { ChildSpec, Intensity } from "../../Supervisor.js"
 import { asImpl, type ServiceImpl, type SupervisorLink } from "../service.js"
 import { boundedLabel } from "../service/metrics.js"
 import type { Policy } from "../supervisorPolicy.js"
-import { decide, type Plan, type Slot, type Slots } from "./decide.js"
+import { decide, inWindow, type Plan, type Slot, type Slots } from "./decide.js"
 import { childSpec, Entries, type Entry, isChildSpec } from "./entries.js"
 import type { Host } from "./host.js"
 import { Jobs, startFailure } from "./jobs.js"
@@ -55,14 +55,10 @@ export class Supervision {
   private times: ReadonlyArray<number> = []
 
   /** The restarts counted in the intensity window ending now, and the window's bounds. */
-  get intensity(): Effect.Effect<{ readonly restarts: number; readonly maxRestarts: number; readonly withinMillis: number }> {
+  get intensity(): Effect.Effect<Intensity> {
     return Effect.map(Clock.currentTimeMillis, (now) => {
-      const from = now - this.policy.withinMillis
-      return {
-        restarts: this.times.filter((t) => t > from).length,
-        maxRestarts: this.policy.maxRestarts,
-        withinMillis: this.policy.withinMillis
-      }
+      const { maxRestarts, withinMillis } = this.policy
+      return { restarts: inWindow({ times: this.times, maxRestarts, withinMillis }, now).length, maxRestarts, withinMillis }
     })
   }
   private loopFiber: Fiber.RuntimeFiber<unknown, unknown> | undefined = undefined
