@@ -12,9 +12,9 @@ import * as Effect from "effect/Effect"
 import type * as Crontab from "../Crontab.js"
 import type * as Service from "../Service.js"
 import * as cron from "./cron.js"
-import { activeRun, type Schedule, scheduled, type Ticks } from "./scheduledTask.js"
+import { activeRun, registerOn, type Schedule, scheduled, type Ticks } from "./scheduledTask.js"
 import { MAX_SLEEP_MILLIS, sleepUntil } from "./sleep.js"
-import { make as makeTask } from "./service/task.js"
+import { make as makeTask, type ScheduleOn } from "./service/task.js"
 import { callWith } from "./timerTask.js"
 
 /** Runs `call` at every time `tab` matches, until the service stops. */
@@ -76,10 +76,13 @@ export const crontab = <E, R>(
   options: Service.CrontabTaskOptions = {}
 ): Service.Task<E, R> => {
   const tab = cron.unsafeParse(cronFormat, options.timezone)
+  // Registered by the start itself, with no fiber until it is due.
+  const scheduleOn: ScheduleOn = (s, run, name, onError, refs, fiber) =>
+    registerOn(s, run, name, refs, fiber, onScheduler(s, tab, callWith(s, fn, "Crontab", name, onError) as Effect.Effect<void>))
   return makeTask(`Service.crontab ${JSON.stringify(cronFormat)}`, "crontab", fn, options, (self, name, onError) =>
     Effect.suspend(() => {
       const call = callWith(self, fn, "Crontab", name, onError)
       const run = activeRun(self)
       return run === undefined ? runCrontab(self, tab, call) : scheduled(self, run, name, onScheduler(self, tab, call))
-    }))
+    }), scheduleOn)
 }

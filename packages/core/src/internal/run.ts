@@ -34,7 +34,7 @@ export interface ScheduledTask extends TaskInfo {
 export class Run {
   readonly fibers = new Map<Fiber.RuntimeFiber<unknown, unknown>, TaskInfo>()
   readonly runtimeChildren = new Set<ServiceImpl>()
-  /** Timers and crontabs waiting on the timer scheduler, removed by the run's scope. */
+  /** Timers and crontabs registered with the timer scheduler, cancelled by the run's teardown. */
   readonly scheduled = new Set<ScheduledTask>()
   scope: Scope.CloseableScope | undefined = undefined
   closed = false

@@ -12,6 +12,7 @@ import * as Context from "effect/Context"
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import type * as Fiber from "effect/Fiber"
+import * as FiberId from "effect/FiberId"
 import type * as FiberRefs from "effect/FiberRefs"
 import type * as Service from "../Service.js"
 import type { Run, ScheduledTask } from "./run.js"
@@ -41,11 +42,22 @@ export interface Schedule {
 
 /**
  * A class, so that a scheduled task costs no named closure (tsx's `keepNames` makes those
- * dear); also what the run lists it by while it waits (`Run.scheduled`).
+ * dear); also what the run lists it by while it waits (`Run.scheduled`), and what the
+ * scheduler fires when it is due: `fire` builds the tick's fork then, so that a waiting task
+ * holds no effects of its own.
  */
 class Slot implements Schedule, ScheduledTask {
   handle: TimerHandle | undefined = undefined
-  constructor(readonly name: string, readonly fiberId: number, readonly startedAt: number) {}
+  ticks: Ticks<unknown, unknown> | undefined = undefined
+  constructor(
+    readonly name: string,
+    readonly fiberId: number,
+    readonly startedAt: number,
+    readonly service: ServiceImpl,
+    readonly run: Run,
+    /** What the ticks run with: the task fiber's refs. */
+    readonly refs: FiberRefs.FiberRefs
+  ) {}
   get pending(): boolean {
     return this.handle !== undefined && this.handle.index >= 0
   }
@@ -54,6 +66,18 @@ class Slot implements Schedule, ScheduledTask {
       const handle = this.handle
       return handle === undefined ? Effect.void : handle.schedule(monotonicMillis(fiber) + millis)
     })
+  }
+  /** Forks one tick into the run, behind the task's error boundary (a failure crashes the service). */
+  get fire(): Effect.Effect<void> {
+    const run = this.run
+    if (run.closed || this.ticks === undefined) return Effect.void
+    const s = this.service
+    const guarded = withRefs(
+      this.refs,
+      Effect.catchAllCause(this.ticks.tick as Effect.Effect<void, unknown>, (cause) =>
+        Cause.isInterruptedOnly(cause) ? Effect.failCause(cause as Cause.Cause<never>) : s.crashWith(cause))
+    )
+    return Effect.asVoid(s.forkIn(run, guarded, this.name))
   }
 }
 
@@ -77,7 +101,18 @@ export const activeRun = (self: Service.Service): Run | undefined => {
   return run !== undefined && !run.closed && typeof impl.forkIn === "function" ? run : undefined
 }
 
-/** Runs the task `make` describes on the scheduler of the calling fiber's clock, in `run`. */
+/** Adds the slot to the scheduler and to the run (whose teardown cancels it: `cancelScheduled`). */
+const enlist = (slot: Slot): Effect.Effect<void> =>
+  Effect.map(register(slot), (h) => {
+    slot.handle = h
+    slot.run.scheduled.add(slot)
+  })
+
+/**
+ * Runs the task `make` describes on the scheduler of the calling fiber's clock, in `run`,
+ * from the task's own fiber (a timer with `execFirst`: its first call runs there). The ticks
+ * run with the task fiber's refs.
+ */
 export const scheduled = <E, R>(
   self: Service.Service,
   run: Run,
@@ -85,24 +120,42 @@ export const scheduled = <E, R>(
   make: (schedule: Schedule) => Ticks<E, R>
 ): Effect.Effect<void, E, R> =>
   Effect.withFiberRuntime<void, E, R>((task) => {
-    const s = self as ServiceImpl
-    const refs = task.getFiberRefs()
     const clock = Context.get(task.currentDefaultServices, Clock.Clock)
-    const slot = new Slot(name, task.id().id, clock.unsafeCurrentTimeMillis())
-    const { start, tick } = make(slot)
-    // The task's error boundary: a failure (onError: "crash") crashes the service.
-    const guarded = withRefs(
-      refs,
-      Effect.catchAllCause(tick as Effect.Effect<void, unknown>, (cause) =>
-        Cause.isInterruptedOnly(cause) ? Effect.failCause(cause as Cause.Cause<never>) : s.crashWith(cause))
-    )
-    const fire = Effect.suspend(() => run.closed ? Effect.void : Effect.asVoid(s.forkIn(run, guarded, name)))
-    const registered = Effect.uninterruptible(Effect.suspend(() =>
-      run.closed ? Effect.void : Effect.flatMap(register(fire), (h) => {
-        slot.handle = h
-        run.scheduled.add(slot)
-        return self.addFinalizer(Effect.zipRight(Effect.sync(() => run.scheduled.delete(slot)), h.cancel))
-      })
-    ))
-    return Effect.zipRight(registered, start)
+    const slot = new Slot(name, task.id().id, clock.unsafeCurrentTimeMillis(), self as ServiceImpl, run, task.getFiberRefs())
+    const ticks = make(slot)
+    slot.ticks = ticks as Ticks<unknown, unknown>
+    const registered = Effect.uninterruptible(Effect.suspend(() => run.closed ? Effect.void : enlist(slot)))
+    return Effect.zipRight(registered, ticks.start)
+  })
+
+/**
+ * Registers the task `make` describes with no fiber of its own: from `fiber`, the fiber that
+ * starts the service (in the start's uninterruptible region), whose refs with the task's
+ * (`refs`, what a task fiber would inherit) the ticks run with. `start`, the first plan, runs
+ * here too; it must not call user code. The task is listed under an id of its own.
+ */
+export const registerOn = <E, R>(
+  s: ServiceImpl,
+  run: Run,
+  name: string,
+  refs: FiberRefs.FiberRefs,
+  fiber: Fiber.RuntimeFiber<unknown, unknown>,
+  make: (schedule: Schedule) => Ticks<E, R>
+): Effect.Effect<void, E, R> => {
+  const clock = Context.get(fiber.currentDefaultServices, Clock.Clock)
+  const slot = new Slot(name, FiberId.unsafeMake().id, clock.unsafeCurrentTimeMillis(), s, run, refs)
+  const ticks = make(slot)
+  slot.ticks = ticks as Ticks<unknown, unknown>
+  return Effect.zipRight(enlist(slot), ticks.start)
+}
+
+/**
+ * The run's teardown: removes its timers and crontabs from the scheduler (the last one there
+ * ends the scheduler's fiber).
+ */
+export const cancelScheduled = (run: Run): Effect.Effect<void> =>
+  Effect.suspend(() => {
+    const slots = Array.from(run.scheduled as Set<Slot>)
+    run.scheduled.clear()
+    return Effect.forEach(slots, (slot) => slot.handle === undefined ? Effect.void : slot.handle.cancel, { discard: true })
   })

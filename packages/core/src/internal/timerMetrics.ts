@@ -60,12 +60,54 @@ export const enabled: FiberRef.FiberRef<boolean> = globalValue(
 export const forTimer = (timer: string, service?: string): Effect.Effect<TimerMetrics | undefined> =>
   Effect.map(FiberRef.get(enabled), (on) => on ? make(timer, service) : undefined)
 
+/**
+ * The hooks of each label set, resolved once: a timer's start looks its labels up here instead
+ * of making three metric keys and hashing them in the registry. Bounded as the registry's own
+ * keys are (each label takes at most `maxLabelValues` values), and holds the same hooks.
+ */
+const resolved: Map<string, TimerMetrics> = globalValue(
+  Symbol.for("@effect-mode/core/Timer/resolvedMetrics"),
+  () => new Map<string, TimerMetrics>()
+)
+
 export const make = (timer: string, service?: string): TimerMetrics => {
-  const tags = labels(timer, service)
+  const name = boundedLabel("effect_mode_timer/timer", timer)
+  const path = service === undefined ? undefined : boundedLabel("effect_mode_timer/service", service)
+  const key = path === undefined ? `\u0000${name}` : `${path}\u0000${name}`
+  const known = resolved.get(key)
+  if (known !== undefined) return known
+  const tags = path === undefined
+    ? [MetricLabel.make("timer", name)]
+    : [MetricLabel.make("service", path), MetricLabel.make("timer", name)]
   const registry = Metric.globalMetricRegistry
-  return {
+  const made: TimerMetrics = {
     ticks: registry.get(MetricKey.taggedWithLabels(ticksKey, tags)),
     overlaps: registry.get(MetricKey.taggedWithLabels(overlapsKey, tags)),
     drift: registry.get(MetricKey.taggedWithLabels(driftKey, tags))
+  }
+  resolved.set(key, made)
+  return made
+}
+
+/**
+ * The hooks of a service's timer, resolved at its first tick rather than at its start (as a
+ * labelled metric appears at its first observation): starting a tree of timers resolves
+ * none, and a timer that never ticks never makes its label set. The label is the service's
+ * path at that first tick.
+ */
+export class ResolvedOnUse implements TimerMetrics {
+  private hooks: TimerMetrics | undefined = undefined
+  constructor(readonly timer: string, readonly service: { pathSync(): string }) {}
+  private get resolved(): TimerMetrics {
+    return this.hooks ??= make(this.timer, this.service.pathSync())
+  }
+  get ticks(): MetricHook.MetricHook<number, unknown> {
+    return this.resolved.ticks
+  }
+  get overlaps(): MetricHook.MetricHook<number, unknown> {
+    return this.resolved.overlaps
+  }
+  get drift(): MetricHook.MetricHook<number, unknown> {
+    return this.resolved.drift
   }
 }

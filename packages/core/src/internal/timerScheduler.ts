@@ -31,7 +31,7 @@ export class TimerHandle {
   /** Position in the heap, -1 when not pending. */
   index = -1
   cancelled = false
-  constructor(readonly scheduler: Scheduler, readonly fire: Effect.Effect<void>) {}
+  constructor(readonly scheduler: Scheduler, readonly owner: Fires) {}
 
   /** Makes the timer due at `due` (clock millis), replacing a pending due instant. */
   schedule(due: number): Effect.Effect<void> {
@@ -53,6 +53,11 @@ export class TimerHandle {
       return --scheduler.live > 0 ? Effect.void : scheduler.close()
     })
   }
+}
+
+/** What a timer runs when it is due (read then): it must only start the tick's work (fork it). */
+export interface Fires {
+  readonly fire: Effect.Effect<void>
 }
 
 type Entry = TimerHandle
@@ -149,7 +154,7 @@ class Scheduler {
     while (heap.length > 0 && heap[0]!.due <= reached) {
       const e = heap[0]!
       this.remove(e)
-      ;(due ??= []).push(e.fire)
+      ;(due ??= []).push(e.owner.fire)
     }
     return due === undefined ? this.sleep() : Effect.zipRight(Effect.all(due, { discard: true }), this.loop)
   }
@@ -205,10 +210,10 @@ const schedulers = new WeakMap<Clock.Clock, Scheduler>()
 
 /**
  * Registers a timer with the scheduler of the calling fiber's `Clock`, made on demand.
- * `fire` runs on the driver fiber when the timer is due: it must only start the tick's work
- * (fork it), never wait for it.
+ * `owner.fire` is read and run on the driver fiber when the timer is due: it must only start
+ * the tick's work (fork it), never wait for it.
  */
-export const register = (fire: Effect.Effect<void>): Effect.Effect<TimerHandle> =>
+export const register = (owner: Fires): Effect.Effect<TimerHandle> =>
   Effect.withFiberRuntime((fiber) => {
     const clock = Context.get(fiber.currentDefaultServices, Clock.Clock)
     const existing = schedulers.get(clock)
@@ -222,7 +227,7 @@ export const register = (fire: Effect.Effect<void>): Effect.Effect<TimerHandle> 
       : Effect.succeed(existing)
     return Effect.map(made, (scheduler) => {
       scheduler.live++
-      return new TimerHandle(scheduler, fire)
+      return new TimerHandle(scheduler, owner)
     })
   })
 

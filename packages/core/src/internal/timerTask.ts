@@ -10,11 +10,12 @@
 import * as Cause from "effect/Cause"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as FiberRefs from "effect/FiberRefs"
 import * as LogLevel from "effect/LogLevel"
 import type * as Service from "../Service.js"
-import { activeRun, type Schedule, scheduled, type Ticks } from "./scheduledTask.js"
+import { activeRun, registerOn, type Schedule, scheduled, type Ticks } from "./scheduledTask.js"
 import { decodeDuration } from "./duration.js"
-import { declaredName, make as makeTask } from "./service/task.js"
+import { declaredName, make as makeTask, type ScheduleOn } from "./service/task.js"
 import { sleepMillis } from "./sleep.js"
 import { decodeMaxDriftCorrection, nowMillis, planThen, type TickState, wake } from "./timer.js"
 import * as timerMetrics from "./timerMetrics.js"
@@ -49,20 +50,34 @@ const loop = <E, R>(self: Service.Service, state: TickState, call: Effect.Effect
   return forever
 }
 
-/** The timer's ticks on the scheduler: wake, check the stop signal, call, plan the next. */
-const onScheduler = <E, R>(
-  state: TickState,
-  self: Service.Service,
-  call: Effect.Effect<void, E, R>,
-  first: Effect.Effect<void, E, R> | undefined
-) =>
-(slot: Schedule): Ticks<E, R> => {
-  const planNext = planThen(state, (millis) => slot.schedule(millis))
-  return {
-    start: first === undefined ? planNext : Effect.zipRight(first, planNext),
-    tick: Effect.zipRight(
-      wake(state),
-      Effect.flatMap(self.shouldStop, (stop) => stop ? Effect.void : Effect.zipRight(call, planNext))
+/**
+ * The timer's ticks on the scheduler: wake, check the stop signal, call, plan the next. A
+ * class whose effects are built when they run, so that a waiting timer holds none.
+ */
+class TimerTicks<E, R> implements Ticks<E, R> {
+  constructor(
+    readonly state: TickState,
+    readonly self: Service.Service,
+    readonly fn: (self: Service.Service) => Effect.Effect<void, E, R>,
+    readonly name: string,
+    readonly onError: "crash" | "log",
+    readonly slot: Schedule,
+    /** On the task fiber before the first wait (execFirst's call), if any. */
+    readonly first: Effect.Effect<void, E, R> | undefined
+  ) {}
+  get call(): Effect.Effect<void, E, R> {
+    return callWith(this.self, this.fn, "Timer", this.name, this.onError)
+  }
+  get planNext(): Effect.Effect<void> {
+    return planThen(this.state, (millis) => this.slot.schedule(millis))
+  }
+  get start(): Effect.Effect<void, E, R> {
+    return this.first === undefined ? this.planNext : Effect.zipRight(this.first, this.planNext)
+  }
+  get tick(): Effect.Effect<void, E, R> {
+    return Effect.zipRight(
+      wake(this.state),
+      Effect.flatMap(this.self.shouldStop, (stop) => stop ? Effect.void : Effect.zipRight(this.call, this.planNext))
     )
   }
 }
@@ -81,6 +96,15 @@ export const timer = <E, R>(
     throw new TypeError(`Invalid rate of ${what}: ${JSON.stringify(rate)} (expected "delay" or "fixed")`)
   }
   const execFirst = options.execFirst === true
+  // Without execFirst the first call waits for the first tick: the timer is registered by the
+  // start itself, with no fiber (execFirst's first call runs on the task's own fiber).
+  const scheduleOn: ScheduleOn | undefined = execFirst ? undefined : (s, run, name, onError, refs, fiber) => {
+    const metrics = FiberRefs.getOrDefault(refs, timerMetrics.enabled) ? new timerMetrics.ResolvedOnUse(name, s) : undefined
+    const state = rate === "delay"
+      ? new DelayState(name, intervalMillis, maxDriftCorrection, metrics)
+      : new FixedRateState(name, intervalMillis, metrics)
+    return registerOn(s, run, name, refs, fiber, (slot) => new TimerTicks(state, s, fn, name, onError, slot, undefined)) as Effect.Effect<void>
+  }
   return makeTask("Service.timer", "timer", fn, options, (self, name, onError) =>
         Effect.flatMap(Effect.flatMap(self.beacon.path, (path) => timerMetrics.forTimer(name, path)), (metrics) => {
           const call = callWith(self, fn, "Timer", name, onError)
@@ -88,7 +112,7 @@ export const timer = <E, R>(
           if (run !== undefined) {
             if (rate === "delay") {
               const state = new DelayState(name, intervalMillis, maxDriftCorrection, metrics)
-              return scheduled(self, run, name, onScheduler(state, self, call, execFirst ? call : undefined))
+              return scheduled(self, run, name, (slot) => new TimerTicks(state, self, fn, name, onError, slot, execFirst ? call : undefined))
             }
             const fixed = new FixedRateState(name, intervalMillis, metrics)
             // With execFirst the grid is anchored before the first call (see below).
@@ -96,7 +120,7 @@ export const timer = <E, R>(
               fixed.start(nowMillis(fiber))
               return call
             }) : undefined
-            return scheduled(self, run, name, onScheduler(fixed, self, call, start))
+            return scheduled(self, run, name, (slot) => new TimerTicks(fixed, self, fn, name, onError, slot, start))
           }
           if (rate === "delay") {
             const ticks = loop(self, new DelayState(name, intervalMillis, maxDriftCorrection, metrics), call)
@@ -115,5 +139,5 @@ export const timer = <E, R>(
             }),
             ticks
           )
-        }))
+        }), scheduleOn)
 }

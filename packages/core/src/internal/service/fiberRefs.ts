@@ -10,6 +10,7 @@ import type * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import * as FiberRef from "effect/FiberRef"
+import type * as FiberRefs from "effect/FiberRefs"
 import type * as HashMap from "effect/HashMap"
 import type { ServiceImpl } from "./impl.js"
 
@@ -66,3 +67,21 @@ export const withOuterRefs = (effect: Effect.Effect<void>, outer: OuterRefs): Ef
     Effect.locally(onStopFiber, outer.onStop),
     Effect.locally(runningCodeOf, outer.code)
   )
+
+interface SetsFiberRefs {
+  setFiberRefs(refs: FiberRefs.FiberRefs): void
+}
+
+/**
+ * Gives `fiber` (the current one) the refs `refs` all at once: the runtime fiber's own
+ * `setFiberRefs` (what `FiberRef.set` uses), else, on a runtime without it, Effect's
+ * `setFiberRefs` (one `FiberRef.set` per ref).
+ *
+ * @internal
+ */
+export const setRefs = (fiber: Fiber.RuntimeFiber<unknown, unknown>, refs: FiberRefs.FiberRefs): Effect.Effect<void> => {
+  const f = fiber as unknown as Partial<SetsFiberRefs>
+  if (typeof f.setFiberRefs !== "function") return Effect.setFiberRefs(refs)
+  f.setFiberRefs(refs)
+  return Effect.void
+}

@@ -36,6 +36,7 @@ import * as restart from "./restart.js"
 import * as start from "./start.js"
 import * as stop from "./stop.js"
 import * as tasks from "./tasks.js"
+import type { TaskAnnotations } from "./tasks.js"
 import * as tree from "./tree.js"
 import { decodeServiceOptions, type Decoded } from "./validate.js"
 import * as waiting from "./waiting.js"
@@ -131,6 +132,8 @@ export class ServiceImpl implements Service.Service {
   crashStopper: Fiber.RuntimeFiber<void> | undefined = undefined
   /** Set by the owner of a composed service (a supervisor). */
   extension: Extension | undefined = undefined
+  /** tasks.ts: the log annotations of the tasks, kept from one start to the next. */
+  taskAnnotations: TaskAnnotations | undefined = undefined
 
   readonly decoded: Decoded
   readonly mundane: LogLevel.LogLevel
@@ -315,6 +318,14 @@ export class ServiceImpl implements Service.Service {
   }
   forkIn<A, E>(run: Run, effect: Effect.Effect<A, E>, name: string): Effect.Effect<Fiber.RuntimeFiber<A, E>> {
     return tasks.forkIn(this, run, effect, name)
+  }
+  forkGuarded<A, E>(
+    run: Run,
+    effect: Effect.Effect<A, E, any>,
+    name: string,
+    onError: "crash" | "log"
+  ): Effect.Effect<Fiber.RuntimeFiber<A | void>> {
+    return tasks.forkGuarded(this, run, effect, name, onError)
   }
   guard<A, E>(effect: Effect.Effect<A, E, any>, name: string, onError: "crash" | "log"): Effect.Effect<A | void> {
     return tasks.guard(this, effect, name, onError)

@@ -7,6 +7,7 @@
  */
 import type * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
+import type * as Fiber from "effect/Fiber"
 import * as FiberRef from "effect/FiberRef"
 import * as HashMap from "effect/HashMap"
 import * as LogLevel from "effect/LogLevel"
@@ -48,6 +49,26 @@ export const log = (
     const effect = cause === undefined ? Effect.logWithLevel(level, line) : Effect.logWithLevel(level, line, cause)
     return Effect.locally(effect, FiberRef.currentLogAnnotations, own(s, fiber.getFiberRef(FiberRef.currentLogAnnotations)))
   })
+
+/**
+ * `log` on `fiber` (the current fiber), decided now: undefined when the fiber's minimum
+ * level filters the line out (no step at all), else the step that logs it.
+ *
+ * @internal
+ */
+export const logOn = (
+  fiber: Fiber.RuntimeFiber<unknown, unknown>,
+  s: ServiceImpl,
+  level: LogLevel.LogLevel,
+  message: string
+): Effect.Effect<void> | undefined => {
+  if (LogLevel.greaterThan(fiber.getFiberRef(FiberRef.currentMinimumLogLevel), level)) return undefined
+  return Effect.locally(
+    Effect.logWithLevel(level, prefix(s) + message),
+    FiberRef.currentLogAnnotations,
+    own(s, fiber.getFiberRef(FiberRef.currentLogAnnotations))
+  )
+}
 
 /** Runs user code of this service: its context provided, its logs annotated. */
 export const userCode = <A, E>(s: ServiceImpl, effect: Effect.Effect<A, E, any>): Effect.Effect<A, E> =>

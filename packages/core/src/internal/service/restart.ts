@@ -9,6 +9,7 @@
 import * as Cause from "effect/Cause"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
+import type * as Exit from "effect/Exit"
 import * as FiberId from "effect/FiberId"
 import * as FiberRef from "effect/FiberRef"
 import * as LogLevel from "effect/LogLevel"
@@ -37,15 +38,31 @@ const restartNow = (s: ServiceImpl): Effect.Effect<void, ServiceError.ServiceErr
   Effect.suspend(() => {
     // A restart asked for while one is in flight joins it: one restart, one outcome.
     if (s.restartInFlight !== undefined) return s.restartInFlight
-    const done = Deferred.unsafeMake<void, ServiceError.ServiceError>(FiberId.none)
-    s.restartInFlight = Deferred.await(done)
+    const inFlight = new InFlight()
+    s.restartInFlight = inFlight.await
     return spans.lifecycle(s, "Service.restart", restartSteps(s)).pipe(Effect.onExit((exit) =>
       Effect.sync(() => {
         s.restartInFlight = undefined
-        Deferred.unsafeDone(done, exit)
+        inFlight.done(exit)
       })
     ))
   })
+
+/**
+ * The outcome of a restart in flight, for a restart that joins it. Its Deferred (about 0.75 KB)
+ * is made only when one does (most restarts are joined by nobody).
+ */
+class InFlight {
+  private exit: Exit.Exit<void, ServiceError.ServiceError> | undefined = undefined
+  private deferred: Deferred.Deferred<void, ServiceError.ServiceError> | undefined = undefined
+  done(exit: Exit.Exit<void, ServiceError.ServiceError>): void {
+    this.exit = exit
+    if (this.deferred !== undefined) Deferred.unsafeDone(this.deferred, exit)
+  }
+  get await(): Effect.Effect<void, ServiceError.ServiceError> {
+    return Effect.suspend(() => this.exit ?? Deferred.await(this.deferred ??= Deferred.unsafeMake(FiberId.none)))
+  }
+}
 
 /** Stops signalled on the ancestors so far, or -1 when one of them is stopping now. */
 const ancestorStops = (s: ServiceImpl): number => {

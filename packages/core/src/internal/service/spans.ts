@@ -15,6 +15,7 @@ import * as Cause from "effect/Cause"
 import * as Context from "effect/Context"
 import * as DefaultServices from "effect/DefaultServices"
 import * as Effect from "effect/Effect"
+import type * as Fiber from "effect/Fiber"
 import * as Tracer from "effect/Tracer"
 import type { ServiceImpl } from "./impl.js"
 import * as tree from "./tree.js"
@@ -37,6 +38,15 @@ const attributes = (s: ServiceImpl): Record<string, unknown> => ({
   "service.path": tree.path(s),
   "service.id": s.id
 })
+
+/** `lifecycle`, decided on `fiber` (the current fiber) instead of in a step of its own. */
+export const lifecycleOn = <A, E, R>(
+  fiber: Fiber.RuntimeFiber<unknown, unknown>,
+  s: ServiceImpl,
+  name: string,
+  effect: Effect.Effect<A, E, R>
+): Effect.Effect<A, E, R> =>
+  fiber.currentTracer === nativeTracer ? effect : Effect.withSpan(effect, name, { attributes: attributes(s) })
 
 /** A span around a start, stop or restart (`name` is one of the span names above). */
 export const lifecycle = <A, E, R>(s: ServiceImpl, name: string, effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>

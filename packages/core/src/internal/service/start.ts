@@ -9,15 +9,19 @@
  */
 import * as Cause from "effect/Cause"
 import * as Clock from "effect/Clock"
+import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
+import type * as Fiber from "effect/Fiber"
 import * as LogLevel from "effect/LogLevel"
+import * as RuntimeFlags from "effect/RuntimeFlags"
 import type * as Service from "../../Service.js"
 import * as ServiceError from "../../ServiceError.js"
 import { Run } from "../run.js"
 import { isolateStop } from "./fiberRefs.js"
 import { asImpl, type ServiceImpl } from "./impl.js"
 import * as lifecycle from "./lifecycle.js"
+import * as log from "./log.js"
 import { teardown } from "./stop.js"
 import * as spans from "./spans.js"
 import { forkTasks } from "./tasks.js"
@@ -25,78 +29,127 @@ import * as tree from "./tree.js"
 
 /** @internal */
 export const start = (s: ServiceImpl): Effect.Effect<void, ServiceError.ServiceError> =>
-  Effect.suspend(() => {
+  Effect.withFiberRuntime((fiber, status) => {
     if (!lifecycle.isDown(s)) {
       return Effect.fail(new ServiceError.AlreadyStarted({ label: s.label, state: s.stateSync() }))
     }
-    return doStart(s)
+    return doStart(s, fiber, status.runtimeFlags)
   })
 
 /** @internal */
 export const maybeStart = (s: ServiceImpl): Effect.Effect<boolean, ServiceError.ServiceError> =>
-  Effect.suspend(() => {
+  Effect.withFiberRuntime((fiber, status) => {
     if (!lifecycle.isDown(s)) return Effect.succeed(false)
-    return Effect.as(doStart(s), true)
+    return Effect.as(doStart(s, fiber, status.runtimeFlags), true)
   })
+
+/** A child's start within its parent's (already uninterruptible) start: `maybeStart`, discarded. */
+const startChild = (child: ServiceImpl): Effect.Effect<void, ServiceError.ServiceError> =>
+  Effect.withFiberRuntime((fiber, status) =>
+    lifecycle.isDown(child) ? doStart(child, fiber, status.runtimeFlags) : Effect.void
+  )
 
 /** A start hook: interruptible, and cut short when a stop is requested meanwhile. */
 export const startHook = (
   s: ServiceImpl,
   name: string,
-  fn: ((self: Service.Service) => Effect.Effect<unknown, unknown, any>) | undefined
-): Effect.Effect<void, unknown> => {
-  if (fn === undefined) return Effect.void
-  return Effect.interruptible(
+  fn: (self: Service.Service) => Effect.Effect<unknown, unknown, any>
+): Effect.Effect<void, unknown> =>
+  Effect.interruptible(
     Effect.raceFirst(Effect.asVoid(spans.hook(s, name, s.userCode(Effect.suspend(() => fn(s))))), s.stopSignal.await)
   )
+
+/**
+ * The start, on `fiber` (the current fiber, whose runtime flags are `flags`). Uninterruptible;
+ * a child started by its parent's start is already in the parent's uninterruptible region,
+ * so it does not enter one again. The steps are built as they are reached, each only when
+ * there is something to do (no hook: no step), so a service without hooks costs a handful
+ * of Effect steps besides its tasks and children.
+ */
+const doStart = (
+  s: ServiceImpl,
+  fiber: Fiber.RuntimeFiber<unknown, unknown>,
+  flags: RuntimeFlags.RuntimeFlags
+): Effect.Effect<void, ServiceError.ServiceError> => {
+  const run = new Run()
+  lifecycle.toStarting(s, run)
+  // StartFailed is made outside the span: Effect would proxy it inside
+  const started: Effect.Effect<void, ServiceError.ServiceError> = Effect.matchCauseEffect(
+    spans.lifecycleOn(fiber, s, "Service.start", Effect.suspend(() => startSteps(s, run, fiber))),
+    {
+      onFailure: (cause) => finishStart(s, run, Exit.failCause(cause)),
+      onSuccess: () => {
+        if (s.stopSignalled) return finishStart(s, run, Exit.void)
+        lifecycle.toRunning(s, Context.get(fiber.currentDefaultServices, Clock.Clock).unsafeCurrentTimeMillis())
+        return Effect.void
+      }
+    }
+  )
+  return RuntimeFlags.interruption(flags) ? Effect.uninterruptible(started) : started
 }
 
-const doStart = (s: ServiceImpl): Effect.Effect<void, ServiceError.ServiceError> =>
-  Effect.uninterruptible(Effect.suspend(() => {
-    const run = new Run()
-    lifecycle.toStarting(s, run)
-    // StartFailed is made outside the span: Effect would proxy it inside
-    return Effect.flatMap(
-      Effect.exit(spans.lifecycle(s, "Service.start", startSteps(s, run))),
-      (exit) => finishStart(s, run, exit)
-    )
-  }))
-
-const startSteps = (s: ServiceImpl, run: Run): Effect.Effect<void, unknown> => {
-  const options = s.options
-  return Effect.gen(function*() {
-    if (!s.depsAdded) {
-      if (options.dependencies !== undefined) {
-        // Added once, on the first start that gets them: a failing `dependencies` is
-        // asked again by the next start.
-        const deps = Array.from(yield* s.userCode(Effect.suspend(() => options.dependencies!(s))), asImpl)
-        for (const dep of deps) tree.attach(s, dep)
-      }
+/**
+ * mode's start order: the dependencies (first start), onFirstStart, the "Starting..." line,
+ * onStart, the tasks, the children in order, onStarted. A stop requested meanwhile ends the
+ * steps after the hook or child it interrupted. Each function runs when its step is reached.
+ */
+const startSteps = (s: ServiceImpl, run: Run, fiber: Fiber.RuntimeFiber<unknown, unknown>): Effect.Effect<void, unknown> => {
+  const dependencies = s.options.dependencies
+  if (!s.depsAdded && dependencies !== undefined) {
+    // Added once, on the first start that gets them: a failing `dependencies` is asked
+    // again by the next start.
+    return Effect.flatMap(s.userCode(Effect.suspend(() => dependencies(s))), (deps) => {
+      for (const dep of Array.from(deps, asImpl)) tree.attach(s, dep)
       s.depsAdded = true
-    }
-    if (!s.firstStartDone) {
-      yield* startHook(s, "onFirstStart", options.onFirstStart)
-      s.firstStartDone = true
-      if (s.stopSignalled) return
-    }
-    yield* s.log(s.mundane, "Starting...")
-    yield* startHook(s, "onStart", options.onStart)
-    if (s.stopSignalled) return
-    if (options.tasks !== undefined && options.tasks.length > 0) yield* forkTasks(s, run, options.tasks)
-    for (const child of [...s.children]) {
-      // a child removed meanwhile is no longer this start's to start
-      if (!tree.stillChild(s, child)) continue
-      yield* child.maybeStart
-      if (s.stopSignalled) return
-    }
-    yield* startHook(s, "onStarted", options.onStarted)
+      return firstStart(s, run, fiber)
+    })
+  }
+  s.depsAdded = true
+  return firstStart(s, run, fiber)
+}
+
+const firstStart = (s: ServiceImpl, run: Run, fiber: Fiber.RuntimeFiber<unknown, unknown>): Effect.Effect<void, unknown> => {
+  if (s.firstStartDone) return everyStart(s, run, fiber)
+  const hook = s.options.onFirstStart
+  if (hook === undefined) {
+    s.firstStartDone = true
+    return s.stopSignalled ? Effect.void : everyStart(s, run, fiber)
+  }
+  return Effect.flatMap(startHook(s, "onFirstStart", hook), () => {
+    s.firstStartDone = true
+    return s.stopSignalled ? Effect.void : everyStart(s, run, fiber)
   })
 }
 
-const finishStart = (s: ServiceImpl, run: Run, exit: Exit.Exit<void, unknown>): Effect.Effect<void, ServiceError.ServiceError> => {
-  if (Exit.isSuccess(exit) && !s.stopSignalled) {
-    return Effect.flatMap(Clock.currentTimeMillis, (now) => Effect.sync(() => lifecycle.toRunning(s, now)))
+const everyStart = (s: ServiceImpl, run: Run, fiber: Fiber.RuntimeFiber<unknown, unknown>): Effect.Effect<void, unknown> => {
+  const logged = log.logOn(fiber, s, s.mundane, "Starting...")
+  const hook = s.options.onStart
+  if (hook === undefined) {
+    return logged === undefined ? afterOnStart(s, run, fiber) : Effect.flatMap(logged, () => afterOnStart(s, run, fiber))
   }
+  const onStart = Effect.flatMap(startHook(s, "onStart", hook), () => afterOnStart(s, run, fiber))
+  return logged === undefined ? onStart : Effect.zipRight(logged, onStart)
+}
+
+const afterOnStart = (s: ServiceImpl, run: Run, fiber: Fiber.RuntimeFiber<unknown, unknown>): Effect.Effect<void, unknown> => {
+  if (s.stopSignalled) return Effect.void
+  const tasks = s.options.tasks
+  if (tasks === undefined || tasks.length === 0) return startChildren(s, [...s.children], 0)
+  return Effect.flatMap(forkTasks(s, run, tasks, fiber), () => startChildren(s, [...s.children], 0))
+}
+
+/** The children in order (a child removed meanwhile is no longer this start's to start), then onStarted. */
+const startChildren = (s: ServiceImpl, children: ReadonlyArray<ServiceImpl>, from: number): Effect.Effect<void, unknown> => {
+  let i = from
+  while (i < children.length && !tree.stillChild(s, children[i]!)) i++
+  if (i < children.length) {
+    return Effect.flatMap(startChild(children[i]!), () => s.stopSignalled ? Effect.void : startChildren(s, children, i + 1))
+  }
+  const hook = s.options.onStarted
+  return hook === undefined ? Effect.void : startHook(s, "onStarted", hook)
+}
+
+const finishStart = (s: ServiceImpl, run: Run, exit: Exit.Exit<void, unknown>): Effect.Effect<void, ServiceError.ServiceError> => {
   // The start did not complete: a step failed, the start was interrupted, a stop was
   // requested meanwhile, or the service crashed while starting. Release what was
   // acquired, in reverse, and say why.

@@ -19,6 +19,7 @@ import type * as Service from "../../Service.js"
 import * as ServiceError from "../../ServiceError.js"
 import { bounded } from "../bounded.js"
 import type { Run } from "../run.js"
+import { cancelScheduled } from "../scheduledTask.js"
 import { stopInBackground } from "./crash.js"
 import { isolateStop, onStopFiber, runningCodeOf } from "./fiberRefs.js"
 import type { ServiceImpl } from "./impl.js"
@@ -61,10 +62,24 @@ export const stopNow = (s: ServiceImpl): Effect.Effect<void> =>
     }
   })
 
+/**
+ * A stop that runs no user code and has nothing to bound: no hooks, no `stopTimeout`, no wait
+ * for `setShutdown`, no children, no contexts or finalizers. Such a stop only cancels timers
+ * and interrupts the run's fibers, so the caller runs it itself, uninterruptibly: the same
+ * outcome as on a fiber of its own (`isolateStop`), which the caller would wait for
+ * uninterruptibly too, without that fiber.
+ */
+const isSimpleStop = (s: ServiceImpl, run: Run): boolean => {
+  const o = s.options
+  return s.children.length === 0 && run.scope === undefined && run.runtimeChildren.size === 0 &&
+    s.decoded.stopTimeout === undefined && o.onStop === undefined && o.onShutdown === undefined &&
+    o.waitForShutdown !== true
+}
+
 const doStop = (s: ServiceImpl): Effect.Effect<void> => {
   const run = s.run!
   lifecycle.toStopping(s)
-  return isolateStop(spans.lifecycle(
+  return (isSimpleStop(s, run) ? Effect.uninterruptible : isolateStop)(spans.lifecycle(
     s,
     "Service.stop",
     s.log(s.mundane, "Stopping...").pipe(
@@ -95,11 +110,8 @@ export const stopStep = (s: ServiceImpl, what: string, effect: Effect.Effect<unk
 const stopHook = (
   s: ServiceImpl,
   name: string,
-  fn: ((self: Service.Service) => Effect.Effect<unknown, unknown, any>) | undefined
-): Effect.Effect<void> => {
-  if (fn === undefined) return Effect.void
-  return spans.hook(s, name, stopStep(s, name, s.userCode(Effect.suspend(() => fn(s)))))
-}
+  fn: (self: Service.Service) => Effect.Effect<unknown, unknown, any>
+): Effect.Effect<void> => spans.hook(s, name, stopStep(s, name, s.userCode(Effect.suspend(() => fn(s)))))
 
 /**
  * Waits for a child's stop, bounded by this service's `stopTimeout`: the child's stop runs
@@ -121,21 +133,48 @@ const stopChild = (s: ServiceImpl, child: ServiceImpl): Effect.Effect<void> => {
  *
  * @internal
  */
-export const teardown = (s: ServiceImpl, run: Run, withHooks: boolean): Effect.Effect<void> => {
-  const options = s.options
-  return Effect.gen(function*() {
-    if (withHooks) yield* stopHook(s, "onStop", options.onStop)
-    for (const child of [...s.children].reverse()) {
-      if (tree.stillChild(s, child)) yield* stopChild(s, child)
-    }
-    if (withHooks && options.waitForShutdown === true) yield* awaitShutdown(s)
-    run.closed = true
-    if (run.fibers.size > 0) yield* stopStep(s, "interrupting tasks", run.interruptAll)
-    if (run.scope !== undefined) yield* stopStep(s, "releasing contexts", Scope.close(run.scope, Exit.void))
-    if (withHooks) yield* stopHook(s, "onShutdown", options.onShutdown)
+export const teardown = (s: ServiceImpl, run: Run, withHooks: boolean): Effect.Effect<void> =>
+  Effect.suspend(() => {
+    const onStop = withHooks ? s.options.onStop : undefined
+    const children = s.children.length === 0 ? s.children : [...s.children].reverse()
+    const rest = Effect.suspend(() => stopChildren(s, run, withHooks, children, 0))
+    return onStop === undefined ? rest : Effect.zipRight(stopHook(s, "onStop", onStop), rest)
+  })
+
+/** The children in reverse (a child that left meanwhile is skipped), then the run's own steps. */
+const stopChildren = (
+  s: ServiceImpl,
+  run: Run,
+  withHooks: boolean,
+  children: ReadonlyArray<ServiceImpl>,
+  from: number
+): Effect.Effect<void> => {
+  let i = from
+  while (i < children.length && !tree.stillChild(s, children[i]!)) i++
+  if (i < children.length) {
+    return Effect.flatMap(stopChild(s, children[i]!), () => stopChildren(s, run, withHooks, children, i + 1))
+  }
+  if (withHooks && s.options.waitForShutdown === true) return Effect.zipRight(awaitShutdown(s), Effect.suspend(() => releaseRun(s, run, withHooks)))
+  return releaseRun(s, run, withHooks)
+}
+
+/** The run's timers, fibers, contexts and finalizers, then onShutdown; its runtime children leave. */
+const releaseRun = (s: ServiceImpl, run: Run, withHooks: boolean): Effect.Effect<void> => {
+  run.closed = true
+  const steps: Array<Effect.Effect<void>> = []
+  if (run.scheduled.size > 0) steps.push(cancelScheduled(run))
+  if (run.fibers.size > 0) steps.push(stopStep(s, "interrupting tasks", run.interruptAll))
+  if (run.scope !== undefined) {
+    const scope = run.scope
+    steps.push(stopStep(s, "releasing contexts", Scope.close(scope, Exit.void)))
+  }
+  const onShutdown = withHooks ? s.options.onShutdown : undefined
+  if (onShutdown !== undefined) steps.push(stopHook(s, "onShutdown", onShutdown))
+  steps.push(Effect.sync(() => {
     for (const child of run.runtimeChildren) tree.detach(child)
     run.runtimeChildren.clear()
-  })
+  }))
+  return steps.length === 1 ? steps[0]! : Effect.all(steps, { discard: true })
 }
 
 const awaitShutdown = (s: ServiceImpl): Effect.Effect<void> => {

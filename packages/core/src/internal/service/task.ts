@@ -8,7 +8,11 @@
  * @internal
  */
 import type * as Effect from "effect/Effect"
+import type * as Fiber from "effect/Fiber"
+import type * as FiberRefs from "effect/FiberRefs"
 import type * as Service from "../../Service.js"
+import type { Run } from "../run.js"
+import type { ServiceImpl } from "./impl.js"
 
 /**
  * A task that is told the name it runs under.
@@ -17,7 +21,23 @@ import type * as Service from "../../Service.js"
  */
 export interface NamedTask<E, R> extends Service.Task<E, R> {
   readonly runAs: (self: Service.Service, name: string) => Effect.Effect<void, E, R>
+  /**
+   * A task that waits on the timer scheduler between its calls (a timer, a crontab) can be
+   * started with no fiber of its own: registered from `fiber`, the fiber starting the service
+   * (uninterruptible), its ticks running with `refs` (what its fiber would have inherited).
+   */
+  readonly scheduleOn?: ScheduleOn
 }
+
+/** @internal */
+export type ScheduleOn = (
+  self: ServiceImpl,
+  run: Run,
+  name: string,
+  onError: "crash" | "log",
+  refs: FiberRefs.FiberRefs,
+  fiber: Fiber.RuntimeFiber<unknown, unknown>
+) => Effect.Effect<void>
 
 /** The declared name: `options.name`, else the function's own name. */
 export const declaredName = (name: unknown, fn: { readonly name: string }): string | undefined => {
@@ -48,7 +68,8 @@ export const make = <E, R>(
   fallback: string,
   fn: (self: Service.Service) => Effect.Effect<void, E, R>,
   options: Service.TaskOptions,
-  body: (self: Service.Service, name: string, onError: "crash" | "log") => Effect.Effect<void, E, R>
+  body: (self: Service.Service, name: string, onError: "crash" | "log") => Effect.Effect<void, E, R>,
+  scheduleOn?: ScheduleOn
 ): NamedTask<E, R> => {
   if (typeof fn !== "function") {
     throw new TypeError(`Invalid function of ${what}: ${JSON.stringify(String(fn))} is not a function`)
@@ -60,7 +81,8 @@ export const make = <E, R>(
     name: declared,
     onError,
     run: (self) => body(self, declared ?? fallback, onError),
-    runAs: (self, name) => body(self, name, onError)
+    runAs: (self, name) => body(self, name, onError),
+    ...(scheduleOn === undefined ? {} : { scheduleOn })
   }
 }
 

@@ -10,75 +10,168 @@ import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import type * as Fiber from "effect/Fiber"
+import type * as FiberId from "effect/FiberId"
 import * as FiberRef from "effect/FiberRef"
+import * as FiberRefs from "effect/FiberRefs"
 import * as HashMap from "effect/HashMap"
 import * as LogLevel from "effect/LogLevel"
 import * as Scope from "effect/Scope"
 import type * as Service from "../../Service.js"
 import type { Run } from "../run.js"
-import { onStopFiber, type OuterRefs, runningCodeOf, withOuterRefs } from "./fiberRefs.js"
+import { onStopFiber, type OuterRefs, runningCodeOf, setRefs, withOuterRefs } from "./fiberRefs.js"
 import type { ServiceImpl } from "./impl.js"
-import { defaultName, runAs } from "./task.js"
+import { defaultName, type NamedTask, runAs } from "./task.js"
 import * as tree from "./tree.js"
 
-/** Forks the declared tasks in order, each behind the error boundary. */
-export const forkTasks = (s: ServiceImpl, run: Run, tasks: ReadonlyArray<Service.Task<any, any>>): Effect.Effect<void> =>
-  Effect.forEach(tasks, (task, index) => {
-    const name = task.name ?? defaultName(index)
-    return forkGuarded(s, run, Effect.suspend(() => runAs(task, s, name)), name, task.onError)
-  }, { discard: true })
+/**
+ * Starts the declared tasks in order, from `fiber` (the fiber starting the service, in the
+ * start's uninterruptible region): a fiber each, behind the error boundary, except a task that
+ * waits on the timer scheduler (`scheduleOn`: a timer, a crontab), which is registered there
+ * and has no fiber until it is due.
+ */
+export const forkTasks = (
+  s: ServiceImpl,
+  run: Run,
+  tasks: ReadonlyArray<Service.Task<any, any>>,
+  fiber: Fiber.RuntimeFiber<unknown, unknown>
+): Effect.Effect<unknown> => forkFrom(new Forking(s, run, fiber), tasks, 0)
 
 /**
- * `forkIn(run, guard(effect, name, onError), name)`, cheaper. What user code runs with (as
- * `userCode` sets it, plus the task's name) is set on the forking fiber around the fork,
- * and the new fiber inherits it: setting it inside the new fiber would copy its FiberRefs
- * once per ref (about 2 KB each, kept while it runs), each behind an `Effect.locally`.
- * Refs that already hold the value are left alone. The error boundary runs with the
- * forking fiber's refs, exactly as `guard`'s.
+ * One service's tasks being started: the starting fiber's refs, read once, and what every
+ * task of the service adds to them but its name.
  */
-const forkGuarded = <A, E>(
+class Forking {
+  readonly outer: FiberRefs.FiberRefs
+  readonly annotations: TaskAnnotations
+  private outerValues: OuterRefs | undefined = undefined
+  constructor(readonly s: ServiceImpl, readonly run: Run, readonly fiber: Fiber.RuntimeFiber<unknown, unknown>) {
+    this.outer = fiber.getFiberRefs()
+    this.annotations = taskAnnotations(s, FiberRefs.getOrDefault(this.outer, FiberRef.currentLogAnnotations))
+  }
+  /** What the error boundary runs with: the starting fiber's refs. */
+  get outerRefs(): OuterRefs {
+    return this.outerValues ??= outerOf(this.outer)
+  }
+  /**
+   * The FiberRefs the task `name` runs with: the starting fiber's, plus what `userCode` sets
+   * (the service's context, its log annotations, whose code runs) and the task's name. One
+   * copy of the map, whatever the number of refs.
+   */
+  refsFor(name: string): FiberRefs.FiberRefs {
+    const { fiber, outer, s } = this
+    const parent = fiber.id()
+    const entries: Array<readonly [FiberRef.FiberRef<any>, readonly [readonly [FiberId.Runtime, unknown]]]> = [
+      [FiberRef.currentLogAnnotations, [[parent, this.annotations.of(name)]]]
+    ]
+    if (FiberRefs.getOrDefault(outer, runningCodeOf) !== s) entries.push([runningCodeOf, [[parent, s]]])
+    // Merging an empty context (a service made without requirements) changes nothing.
+    if (s.context.unsafeMap.size > 0) {
+      entries.push([FiberRef.currentContext, [[parent, Context.merge(FiberRefs.getOrDefault(outer, FiberRef.currentContext), s.context)]]])
+    }
+    if (FiberRefs.getOrDefault(outer, onStopFiber)) entries.push([onStopFiber, [[parent, false]]])
+    return FiberRefs.updateManyAs(outer, { entries: entries as any })
+  }
+}
+
+/**
+ * The log annotations of a service's tasks: the starting fiber's, plus `service`,
+ * `servicePath` and `task`. Kept by the service while the starting fiber's annotations and
+ * its path stay the same (a restart usually starts from the same ones), so that a start
+ * does not rebuild them.
+ *
+ * @internal
+ */
+export class TaskAnnotations {
+  private readonly byTask = new Map<string, HashMap.HashMap<string, unknown>>()
+  readonly base: HashMap.HashMap<string, unknown>
+  constructor(readonly outer: HashMap.HashMap<string, unknown>, readonly path: string, label: string) {
+    this.base = HashMap.set(HashMap.set(outer, "service", label), "servicePath", path)
+  }
+  of(task: string): HashMap.HashMap<string, unknown> {
+    let annotations = this.byTask.get(task)
+    if (annotations === undefined) this.byTask.set(task, annotations = HashMap.set(this.base, "task", task))
+    return annotations
+  }
+}
+
+const taskAnnotations = (s: ServiceImpl, outer: HashMap.HashMap<string, unknown>): TaskAnnotations => {
+  const path = tree.path(s)
+  const known = s.taskAnnotations
+  if (known !== undefined && known.outer === outer && known.path === path) return known
+  return s.taskAnnotations = new TaskAnnotations(outer, path, s.label)
+}
+
+const forkFrom = (forking: Forking, tasks: ReadonlyArray<Service.Task<any, any>>, index: number): Effect.Effect<unknown> => {
+  const task = tasks[index]!
+  const started = startTask(forking, task, task.name ?? defaultName(index))
+  return index + 1 >= tasks.length ? started : Effect.flatMap(started, () => forkFrom(forking, tasks, index + 1))
+}
+
+const startTask = (forking: Forking, task: Service.Task<any, any>, name: string): Effect.Effect<unknown> => {
+  const { fiber, run, s } = forking
+  if (run.closed) return Effect.dieMessage(`Service ${tree.path(s)} is not running: cannot fork ${name}`)
+  const scheduleOn = (task as Partial<NamedTask<any, any>>).scheduleOn
+  if (scheduleOn !== undefined) return scheduleOn(s, run, name, task.onError, forking.refsFor(name), fiber)
+  return forkWith(forking, Effect.suspend(() => runAs(task, s, name)), name, task.onError)
+}
+
+/**
+ * Forks `effect` into the run behind the error boundary, with the refs of a task named
+ * `name` (`Forking.refsFor`): they are given to the forking fiber for the fork (the new
+ * fiber inherits them), then the forking fiber gets its own refs back. The error boundary
+ * runs with the forking fiber's refs, as `guard`'s does. Call it in an uninterruptible region.
+ */
+const forkWith = <A, E>(
+  forking: Forking,
+  effect: Effect.Effect<A, E, any>,
+  name: string,
+  onError: "crash" | "log"
+): Effect.Effect<Fiber.RuntimeFiber<A | void>> => {
+  const { fiber, run, s } = forking
+  const body: Effect.Effect<A | void> = Effect.interruptible(Effect.catchAllCause(
+    effect as Effect.Effect<A, E>,
+    (cause) =>
+      Effect.withFiberRuntime((task) => {
+        // The task ends here: it can take the forking fiber's refs for good.
+        const restored = setRefs(task, forking.outer)
+        const failed = taskFailed(s, cause, name, onError)
+        return restored === Effect.void ? failed : withOuterRefs(failed, forking.outerRefs)
+      })
+  ))
+  const now = Context.get(fiber.currentDefaultServices, Clock.Clock).unsafeCurrentTimeMillis()
+  const fork = Effect.flatMap(Effect.forkDaemon(body), (child) => {
+    run.add(child, name, now)
+    return Effect.as(setRefs(fiber, forking.outer), child)
+  })
+  const set = setRefs(fiber, forking.refsFor(name))
+  return set === Effect.void ? fork : Effect.zipRight(set, fork)
+}
+
+/**
+ * `forkIn(run, guard(effect, name, onError), name)`, cheaper (the refs are set once, for the
+ * fork, instead of by an `Effect.locally` each inside the new fiber).
+ *
+ * @internal
+ */
+export const forkGuarded = <A, E>(
   s: ServiceImpl,
   run: Run,
   effect: Effect.Effect<A, E, any>,
   name: string,
   onError: "crash" | "log"
 ): Effect.Effect<Fiber.RuntimeFiber<A | void>> =>
-  Effect.withFiberRuntime((parent) => {
-    const outer: OuterRefs = {
-      annotations: parent.getFiberRef(FiberRef.currentLogAnnotations),
-      context: parent.getFiberRef(FiberRef.currentContext),
-      onStop: parent.getFiberRef(onStopFiber),
-      code: parent.getFiberRef(runningCodeOf)
-    }
-    const annotations = HashMap.set(
-      HashMap.set(HashMap.set(outer.annotations, "service", s.label), "servicePath", tree.path(s)),
-      "task",
-      name
-    )
-    const setUp: Array<Effect.Effect<void>> = [FiberRef.set(FiberRef.currentLogAnnotations, annotations)]
-    const restore: Array<Effect.Effect<void>> = [FiberRef.set(FiberRef.currentLogAnnotations, outer.annotations)]
-    if (outer.code !== s) {
-      setUp.push(FiberRef.set(runningCodeOf, s))
-      restore.push(FiberRef.set(runningCodeOf, outer.code))
-    }
-    // Merging an empty context (a service made without requirements) changes nothing.
-    if (s.context.unsafeMap.size > 0) {
-      setUp.push(FiberRef.set(FiberRef.currentContext, Context.merge(outer.context, s.context)))
-      restore.push(FiberRef.set(FiberRef.currentContext, outer.context))
-    }
-    if (outer.onStop) {
-      setUp.push(FiberRef.set(onStopFiber, false))
-      restore.push(FiberRef.set(onStopFiber, true))
-    }
-    const body: Effect.Effect<A | void> = Effect.catchAllCause(
-      effect as Effect.Effect<A, E>,
-      (cause) => withOuterRefs(taskFailed(s, cause, name, onError), outer)
-    )
-    return Effect.uninterruptible(Effect.ensuring(
-      Effect.zipRight(Effect.all(setUp, { discard: true }), forkIn(s, run, body, name)),
-      Effect.all(restore, { discard: true })
-    ))
-  })
+  Effect.uninterruptible(Effect.withFiberRuntime((fiber) => {
+    if (run.closed) return Effect.dieMessage(`Service ${tree.path(s)} is not running: cannot fork ${name}`)
+    return forkWith(new Forking(s, run, fiber), effect, name, onError)
+  }))
+
+/** What the error boundary of a task forked from a fiber holding `refs` runs with. */
+const outerOf = (refs: FiberRefs.FiberRefs): OuterRefs => ({
+  annotations: FiberRefs.getOrDefault(refs, FiberRef.currentLogAnnotations),
+  context: FiberRefs.getOrDefault(refs, FiberRef.currentContext),
+  onStop: FiberRefs.getOrDefault(refs, onStopFiber),
+  code: FiberRefs.getOrDefault(refs, runningCodeOf)
+})
 
 /** The error boundary of every task and future: a failure crashes the service or is logged. */
 export const guard = <A, E>(

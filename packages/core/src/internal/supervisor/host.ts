@@ -22,4 +22,5 @@ export type Host = Pick<
   | "userCode"
   | "guard"
   | "forkIn"
+  | "forkGuarded"
 >

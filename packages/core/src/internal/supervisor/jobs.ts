@@ -12,15 +12,14 @@ import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
 import * as LogLevel from "effect/LogLevel"
-import * as Metric from "effect/Metric"
+import * as Context from "effect/Context"
 import * as ServiceError from "../../ServiceError.js"
 import { asImpl, type ServiceImpl } from "../service.js"
-import { boundedLabel } from "../service/metrics.js"
 import { sleepMillis } from "../sleep.js"
 import type { Policy } from "../supervisorPolicy.js"
 import type { Entries, Entry, Job } from "./entries.js"
 import type { Host } from "./host.js"
-import { restarts } from "./metrics.js"
+import { restartsHook } from "./metrics.js"
 
 /** @internal */
 export const startFailure = (error: ServiceError.ServiceError): Cause.Cause<unknown> =>
@@ -85,7 +84,7 @@ export class Jobs {
           this.jobs.add(job)
           const body = this.runJob(job).pipe(Effect.ensuring(Effect.sync(() => this.endJob(job))))
           return Effect.map(
-            this.host.forkIn(run, this.host.guard(body, "supervisor-restart", "crash"), "supervisor-restart"),
+            this.host.forkGuarded(run, body, "supervisor-restart", "crash"),
             (fiber) => {
               job.fiber = fiber
             }
@@ -100,27 +99,40 @@ export class Jobs {
     for (const e of [...job.stop, ...job.start, ...job.drop]) if (e.job === job) e.job = undefined
   }
 
+  /** Stops the job's slots (in reverse), drops the temporary ones, waits its delay, restarts the rest in order. */
   private runJob(job: Job): Effect.Effect<void> {
-    const self = this
-    return Effect.gen(function*() {
-      for (const e of self.entries.ordered(job.stop).reverse()) {
-        if (e.job === job) yield* e.service.stop
-      }
-      for (const e of self.entries.ordered(job.drop)) {
-        if (e.job === job) self.entries.release(e.service)
-      }
-      if (job.delay > 0) yield* sleepMillis(job.delay)
-      for (const e of self.entries.ordered(job.start)) {
-        if (self.host.stopSignalled) return
-        if (e.job !== job) continue
-        const ok = yield* self.restartEntry(e)
-        if (!ok) return
-      }
-    })
+    return Effect.suspend(() =>
+      Effect.zipRight(
+        this.stopFrom(this.entries.ordered(job.stop).reverse(), 0, job),
+        Effect.suspend(() => {
+          for (const e of this.entries.ordered(job.drop)) {
+            if (e.job === job) this.entries.release(e.service)
+          }
+          const restart = Effect.suspend(() => this.restartFrom(this.entries.ordered(job.start), 0, job))
+          return job.delay > 0 ? Effect.zipRight(sleepMillis(job.delay), restart) : restart
+        })
+      )
+    )
+  }
+
+  private stopFrom(list: ReadonlyArray<Entry>, from: number, job: Job): Effect.Effect<void> {
+    let i = from
+    while (i < list.length && list[i]!.job !== job) i++
+    if (i >= list.length) return Effect.void
+    return Effect.flatMap(list[i]!.service.stop, () => this.stopFrom(list, i + 1, job))
+  }
+
+  private restartFrom(list: ReadonlyArray<Entry>, from: number, job: Job): Effect.Effect<void> {
+    if (this.host.stopSignalled) return Effect.void
+    let i = from
+    while (i < list.length && list[i]!.job !== job) i++
+    if (i >= list.length) return Effect.void
+    return Effect.flatMap(this.restartEntry(list[i]!), (ok) => ok ? this.restartFrom(list, i + 1, job) : Effect.void)
   }
 
   /** Restarts (or replaces) one slot; false when that failed (it is then handled as a crash). */
   private restartEntry(entry: Entry): Effect.Effect<boolean> {
+    if (this.policy.replacement === undefined) return Effect.suspend(() => this.restarted(entry, entry.service))
     const self = this
     return Effect.gen(function*() {
       const old = entry.service
@@ -142,26 +154,30 @@ export class Jobs {
           yield* self.host.log(LogLevel.Info, `Replaced ${old.pathSync()} with ${service.pathSync()} at index ${index}`)
         }
       }
-      const started = yield* Effect.exit(
-        service === old
-          ? Effect.catchTag(service.restart, "AlreadyStarted", () => Effect.void)
-          : Effect.asVoid(service.maybeStart)
-      )
-      entry.job = undefined
-      if (Exit.isFailure(started)) {
-        if (Cause.isInterruptedOnly(started.cause)) return yield* Effect.interrupt
-        const cause = Cause.isFailType(started.cause) ? startFailure(started.cause.error) : started.cause
-        yield* self.crashed(service, cause)
-        return false
-      }
-      const now = yield* Clock.currentTimeMillis
-      entry.backoff?.restarted(now)
-      yield* Metric.increment(
-        Metric.tagged(restarts, "service", boundedLabel("effect_mode_supervisor_restarts", service.pathSync()))
-      )
-      // A crash between its start and now was ignored while the slot was covered: look again.
-      if (service.crashCause !== undefined) yield* self.crashed(service, service.crashCause)
-      return true
+      return yield* self.restarted(entry, service, old)
+    })
+  }
+
+  /** Starts the slot's service again (`restart` of the same service, `maybeStart` of a replacement). */
+  private restarted(entry: Entry, service: ServiceImpl, old: ServiceImpl = service): Effect.Effect<boolean> {
+    const start = service === old
+      ? Effect.catchTag(service.restart, "AlreadyStarted", () => Effect.void)
+      : Effect.asVoid(service.maybeStart)
+    return Effect.matchCauseEffect(start, {
+      onFailure: (cause) => {
+        entry.job = undefined
+        if (Cause.isInterruptedOnly(cause)) return Effect.interrupt
+        return Effect.as(this.crashed(service, Cause.isFailType(cause) ? startFailure(cause.error) : cause), false)
+      },
+      onSuccess: () =>
+        Effect.withFiberRuntime<boolean>((fiber) => {
+          entry.job = undefined
+          entry.backoff?.restarted(Context.get(fiber.currentDefaultServices, Clock.Clock).unsafeCurrentTimeMillis())
+          restartsHook(service.pathSync()).update(1)
+          // A crash between its start and now was ignored while the slot was covered: look again.
+          if (service.crashCause !== undefined) return Effect.as(this.crashed(service, service.crashCause), true)
+          return Effect.succeed(true)
+        })
     })
   }
 }

@@ -179,7 +179,7 @@ export class Supervision {
       const run = this.host.run
       if (run === undefined || this.host.stopSignalled) return Effect.void
       const loop = Effect.forever(Effect.flatMap(Queue.take(this.events), (event) => this.handle(event)))
-      return Effect.flatMap(this.host.forkIn(run, this.host.guard(loop, "supervisor", "crash"), "supervisor"), (fiber) =>
+      return Effect.flatMap(this.host.forkGuarded(run, loop, "supervisor", "crash"), (fiber) =>
         Effect.suspend(() => {
           this.loopFiber = fiber
           const crashed = this.entries.list.filter((e) => e.service.crashCause !== undefined)
