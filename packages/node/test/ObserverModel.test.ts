@@ -9,7 +9,7 @@ import { EventEmitter } from "node:events"
 import type * as http from "node:http"
 import { checkAction, checkClient, tokenOf } from "../src/internal/observer/access.js"
 import { Clients } from "../src/internal/observer/clients.js"
-import { eventsOf, Feed, type Vitals } from "../src/internal/observer/feed.js"
+import { eventsOf, Feed, settle, type Vitals } from "../src/internal/observer/feed.js"
 import { type Config, resolve } from "../src/internal/observer/options.js"
 import { owns } from "../src/internal/observer/routes.js"
 import { diff, flatten } from "../src/internal/observer/view.js"
@@ -38,6 +38,21 @@ describe("eventsOf", () => {
     const restarted = vitals({ state: "shutdown", restartCount: 1 })
     expect(kinds(crashed, restarted)).toEqual(["restart: restart #1"])
     expect(kinds(restarted, vitals({ restartCount: 1 }))).toEqual(["start: running"])
+  })
+
+  it("a restart's stop read late (the count already up) is told before the restart", () => {
+    // The readings of stateChanges, taken after the whole restart ran: every one sees count 1.
+    let previous: Vitals = vitals()
+    const told: Array<string> = []
+    for (const state of ["stopping", "shutdown", "starting", "running"] as const) {
+      const next = settle(previous, vitals({ state, restartCount: 1 }))
+      told.push(...kinds(previous, next))
+      previous = next
+    }
+    expect(told).toEqual(["stop: stopped", "restart: restart #1", "start: running"])
+    // From crashed, the shutdown is the restart's own: it keeps its count.
+    const crashed = vitals({ state: "crashed", crash: { origin: "App/Sup/Flaky", reason: "Error: boom" } })
+    expect(settle(crashed, vitals({ state: "shutdown", restartCount: 1 })).restartCount).toBe(1)
   })
 
   it("a crash and its repair between two readings still shows as a restart", () => {

@@ -68,6 +68,19 @@ export const eventsOf = (previous: Vitals | undefined, next: Vitals): Array<Pend
   return out
 }
 
+/**
+ * A reading as the feed records it. A reading of a state change is taken when it is read,
+ * which may be after the change: a stop's `stopping` or `shutdown` read once the restart
+ * after it went on shows the restart's count already. That count is only taken at the next
+ * reading, so the feed tells the stop, then the restart. (From `crashed`, the restart is what
+ * clears the crash: its `shutdown` is the restart's own, and keeps its count.)
+ */
+export const settle = (previous: Vitals | undefined, next: Vitals): Vitals =>
+  previous !== undefined && (next.state === "stopping" || next.state === "shutdown") &&
+    previous.state !== "crashed" && next.restartCount > previous.restartCount
+    ? { ...next, restartCount: previous.restartCount }
+    : next
+
 /** The last `size` events, oldest first. */
 export class Feed {
   private seq = 0

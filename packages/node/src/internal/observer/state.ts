@@ -13,7 +13,7 @@ import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import { type Service, ServiceGraph, Supervisor } from "@effect-mode/core"
 import { Clients, encode } from "./clients.js"
-import { type Event, eventsOf, Feed, type Vitals } from "./feed.js"
+import { type Event, eventsOf, Feed, settle, type Vitals } from "./feed.js"
 import type { Config } from "./options.js"
 import { diff, flatten, type NodeView, type Views } from "./view.js"
 
@@ -76,8 +76,10 @@ export class State {
     return encode("init", this.current(now))
   }
 
-  private record(next: Vitals, now: number): void {
-    for (const pending of eventsOf(this.vitals.get(next.id), next)) this.pending.push(this.feed.add(pending, now))
+  private record(reading: Vitals, now: number): void {
+    const previous = this.vitals.get(reading.id)
+    const next = settle(previous, reading)
+    for (const pending of eventsOf(previous, next)) this.pending.push(this.feed.add(pending, now))
     this.vitals.set(next.id, next)
   }
 
