@@ -26,7 +26,6 @@
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import type * as Metric from "effect/Metric"
-import * as Queue from "effect/Queue"
 import type * as Schedule from "effect/Schedule"
 import * as internal from "./internal/supervisor.js"
 import * as policy from "./internal/supervisorPolicy.js"
@@ -293,12 +292,11 @@ export const make = (
 ): Effect.Effect<Supervisor> => {
   const decoded = policy.decodeOptions(label, options)
   internal.checkStrategy(strategy, label)
-  return Effect.flatMap(Queue.unbounded<any>(), (events) =>
-    Effect.map(Effect.context<never>(), (context) => {
-      const supervisor = new internal.SupervisorImpl(label, strategy, decoded, events, context)
-      supervisor.addSync(services)
-      return supervisor
-    }))
+  return Effect.map(Effect.context<never>(), (context) => {
+    const supervisor = new internal.SupervisorImpl(label, strategy, decoded, context)
+    supervisor.addSync(services)
+    return supervisor
+  })
 }
 
 /**

@@ -7,3 +7,4 @@
  */
 export { asImpl, type Extension, isService, ServiceImpl, type SupervisorLink, TypeId } from "./service/impl.js"
 export type { Phase } from "./service/lifecycle.js"
+export { runsNoUserCode } from "./service/restart.js"

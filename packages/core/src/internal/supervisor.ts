@@ -7,11 +7,10 @@
  */
 import type * as Context from "effect/Context"
 import type * as Effect from "effect/Effect"
-import type * as Queue from "effect/Queue"
 import type * as Service from "../Service.js"
 import type { ChildSpec, Intensity, RestartType, Strategy } from "../Supervisor.js"
 import { asImpl, ServiceImpl } from "./service.js"
-import { Supervision, type Event } from "./supervisor/supervision.js"
+import { Supervision } from "./supervisor/supervision.js"
 import { strategyOf } from "./supervisor/strategy.js"
 import type { Policy } from "./supervisorPolicy.js"
 
@@ -37,11 +36,10 @@ export class SupervisorImpl extends ServiceImpl {
     label: string,
     strategy: Strategy,
     policy: Policy,
-    events: Queue.Queue<Event>,
     context: Context.Context<never>
   ) {
     super(label, hooks, context as Context.Context<any>)
-    this.supervision = new Supervision(this, this, strategyOf(strategy, label), policy, events)
+    this.supervision = new Supervision(this, this, strategyOf(strategy, label), policy)
     this.extension = { removeDependency: (child) => this.supervision.removeChild(child) }
   }
 

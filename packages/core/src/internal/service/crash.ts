@@ -13,6 +13,7 @@ import { shortCause } from "../causeText.js"
 import { onStopFiber, runningCodeOf } from "./fiberRefs.js"
 import type { ServiceImpl } from "./impl.js"
 import * as lifecycle from "./lifecycle.js"
+import * as log from "./log.js"
 import * as metrics from "./metrics.js"
 import { stopNow } from "./stop.js"
 import * as spans from "./spans.js"
@@ -24,24 +25,22 @@ export const crash = (s: ServiceImpl, reason: unknown): Effect.Effect<void> =>
 
 /** @internal */
 export const crashWith = (s: ServiceImpl, reason: Cause.Cause<unknown>): Effect.Effect<void> =>
-  Effect.suspend(() => {
+  Effect.withFiberRuntime((fiber) => {
     if (s.crashCause !== undefined) return Effect.void
     const cause = spans.original(reason)
     let top: ServiceImpl = s
     while (top.supervisor === undefined && top.parent !== undefined) top = top.parent
     const origin = tree.path(s)
     // one line at error; the whole cause at debug
-    const logged = Effect.zipRight(
-      s.log(LogLevel.Error, () => `Crashed: ${shortCause(cause)}`),
-      s.log(LogLevel.Debug, "Crashed (the whole cause)", cause)
-    )
+    const short = log.logOn(fiber, s, LogLevel.Error, () => `Crashed: ${shortCause(cause)}`)
+    const whole = log.logOn(fiber, s, LogLevel.Debug, "Crashed (the whole cause)", cause)
     metrics.crashed()
     markTree(top, cause, origin)
     const link = top.supervisor
-    const next = link !== undefined
-      ? Effect.zipRight(logged, link.onCrash(top, cause))
-      : Effect.zipRight(logged, stopStartedInBackground(top))
-    return spans.crash(s, origin, next)
+    let next = link !== undefined ? link.onCrash(top, cause) : stopStartedInBackground(top)
+    if (whole !== undefined) next = Effect.zipRight(whole, next)
+    if (short !== undefined) next = Effect.zipRight(short, next)
+    return spans.crashOn(fiber, s, origin, next)
   })
 
 /** Marks `s` and everything under it crashed with `cause` (a service crashed already keeps its cause). */

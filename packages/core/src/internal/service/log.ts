@@ -60,11 +60,13 @@ export const logOn = (
   fiber: Fiber.RuntimeFiber<unknown, unknown>,
   s: ServiceImpl,
   level: LogLevel.LogLevel,
-  message: string
+  message: string | (() => string),
+  cause?: Cause.Cause<unknown>
 ): Effect.Effect<void> | undefined => {
   if (LogLevel.greaterThan(fiber.getFiberRef(FiberRef.currentMinimumLogLevel), level)) return undefined
+  const line = prefix(s) + (typeof message === "string" ? message : message())
   return Effect.locally(
-    Effect.logWithLevel(level, prefix(s) + message),
+    cause === undefined ? Effect.logWithLevel(level, line) : Effect.logWithLevel(level, line, cause),
     FiberRef.currentLogAnnotations,
     own(s, fiber.getFiberRef(FiberRef.currentLogAnnotations))
   )

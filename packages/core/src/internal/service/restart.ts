@@ -11,7 +11,6 @@ import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import type * as Exit from "effect/Exit"
 import * as FiberId from "effect/FiberId"
-import * as FiberRef from "effect/FiberRef"
 import * as LogLevel from "effect/LogLevel"
 import * as ServiceError from "../../ServiceError.js"
 import { runningCodeOf } from "./fiberRefs.js"
@@ -23,12 +22,14 @@ import * as tree from "./tree.js"
 
 /** @internal */
 export const restart = (s: ServiceImpl): Effect.Effect<void, ServiceError.ServiceError> =>
-  Effect.flatMap(FiberRef.get(runningCodeOf), (caller) =>
+  Effect.withFiberRuntime((fiber) => {
+    const caller = fiber.getFiberRef(runningCodeOf)
     // Asked from inside the code this restart stops (a task or hook of this tree): it
     // cannot wait for itself, so it runs on a fiber of its own and the caller goes on.
-    caller !== undefined && tree.contains(s, caller) && !lifecycle.isDown(s)
+    return caller !== undefined && tree.contains(s, caller) && !lifecycle.isDown(s)
       ? restartInBackground(s)
-      : restartNow(s))
+      : restartNow(s)
+  })
 
 const restartInBackground = (s: ServiceImpl): Effect.Effect<void> =>
   // a failed start is logged and recorded (crashed) where it happens
@@ -76,7 +77,8 @@ const ancestorStops = (s: ServiceImpl): number => {
 
 const restartSteps = (s: ServiceImpl): Effect.Effect<void, ServiceError.ServiceError> => {
   const before = ancestorStops(s)
-  return s.stop.pipe(
+  // A supervisor's restart job stops the service first: nothing is left to stop then.
+  return (lifecycle.isDown(s) ? Effect.void : s.stop).pipe(
     Effect.zipRight(Effect.suspend(() => {
       // When the tree above began to stop (or crashed) meanwhile, the restart gives way
       // to it: the service stays stopped, as that stop expects it to be.
@@ -108,4 +110,22 @@ const restartFailed = (s: ServiceImpl, cause: Cause.Cause<unknown>): Effect.Effe
       Effect.fail(new ServiceError.StartFailed({ label: s.label, cause }))
     )
   })
+}
+
+/**
+ * Whether a restart of `s` now would run no user code and wait for nothing: no hook on either
+ * side, nothing to bound, no children, and a run with no live fiber, context or finalizer
+ * (a crashed service whose only task ended). A supervisor runs such a restart on its own
+ * loop instead of on a fiber of its own: it takes no longer than a few steps.
+ *
+ * @internal
+ */
+export const runsNoUserCode = (s: ServiceImpl): boolean => {
+  const o = s.options
+  const run = s.run
+  return o.onStop === undefined && o.onShutdown === undefined && o.onRestart === undefined &&
+    o.onStart === undefined && o.onStarted === undefined && o.waitForShutdown !== true &&
+    (s.firstStartDone || o.onFirstStart === undefined) && (s.depsAdded || o.dependencies === undefined) &&
+    s.decoded.stopTimeout === undefined && s.children.length === 0 &&
+    (run === undefined || (run.fibers.size === 0 && run.scope === undefined && run.runtimeChildren.size === 0))
 }

@@ -56,6 +56,17 @@ export const lifecycle = <A, E, R>(s: ServiceImpl, name: string, effect: Effect.
 export const hook = <A, E, R>(s: ServiceImpl, hookName: string, effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
   withSpan(effect, `Service.${hookName}`, () => attributes(s))
 
+/** `crash`, decided on `fiber` (the current fiber). */
+export const crashOn = <A, E, R>(
+  fiber: Fiber.RuntimeFiber<unknown, unknown>,
+  s: ServiceImpl,
+  origin: string,
+  effect: Effect.Effect<A, E, R>
+): Effect.Effect<A, E, R> =>
+  fiber.currentTracer === nativeTracer
+    ? effect
+    : Effect.withSpan(effect, "Service.crash", { attributes: { ...attributes(s), "service.crash.origin": origin } })
+
 /** A span around a crash's propagation, with where it began. */
 export const crash = <A, E, R>(s: ServiceImpl, origin: string, effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
   withSpan(effect, "Service.crash", () => ({ ...attributes(s), "service.crash.origin": origin }))

@@ -12,7 +12,6 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
-import * as FiberRef from "effect/FiberRef"
 import * as LogLevel from "effect/LogLevel"
 import * as Scope from "effect/Scope"
 import type * as Service from "../../Service.js"
@@ -25,42 +24,46 @@ import { isolateStop, onStopFiber, runningCodeOf } from "./fiberRefs.js"
 import type { ServiceImpl } from "./impl.js"
 import { Latch } from "./latch.js"
 import * as lifecycle from "./lifecycle.js"
+import * as log from "./log.js"
 import * as spans from "./spans.js"
 import * as tree from "./tree.js"
 
 /** @internal */
 export const stop = (s: ServiceImpl): Effect.Effect<void> =>
-  Effect.flatMap(FiberRef.get(runningCodeOf), (caller) => {
+  Effect.withFiberRuntime((fiber) => {
+    const caller = fiber.getFiberRef(runningCodeOf)
     // Asked from inside the code this stop will interrupt or wait for (a task of this
     // tree, or one of its hooks): start the stop and return at once.
     if (caller !== undefined && tree.contains(s, caller) && !lifecycle.isDown(s)) {
       return s.lifecycle._tag === "Stopping" ? Effect.void : stopInBackground(s)
     }
-    return stopNow(s)
+    return stopOn(s, fiber)
   })
 
 /** @internal */
-export const stopNow = (s: ServiceImpl): Effect.Effect<void> =>
-  Effect.suspend(() => {
-    const l = s.lifecycle
-    switch (l._tag) {
-      case "Init":
-      case "Shutdown":
-        return Effect.void
-      case "Stopping":
-        return l.done.await
-      case "Starting": {
-        // Ask the start in flight to abort (its hooks are raced against the stop signal),
-        // stop the children it may be starting, then wait for its rollback.
-        lifecycle.signalStop(s)
-        return Effect.forEach([...s.children].reverse(), (c) => c.stop, { discard: true }).pipe(
-          Effect.zipRight(l.done.await)
-        )
-      }
-      case "Running":
-        return doStop(s)
+export const stopNow = (s: ServiceImpl): Effect.Effect<void> => Effect.withFiberRuntime((fiber) => stopOn(s, fiber))
+
+/** The stop, decided on `fiber` (the current fiber). */
+const stopOn = (s: ServiceImpl, fiber: Fiber.RuntimeFiber<unknown, unknown>): Effect.Effect<void> => {
+  const l = s.lifecycle
+  switch (l._tag) {
+    case "Init":
+    case "Shutdown":
+      return Effect.void
+    case "Stopping":
+      return l.done.await
+    case "Starting": {
+      // Ask the start in flight to abort (its hooks are raced against the stop signal),
+      // stop the children it may be starting, then wait for its rollback.
+      lifecycle.signalStop(s)
+      return Effect.forEach([...s.children].reverse(), (c) => c.stop, { discard: true }).pipe(
+        Effect.zipRight(l.done.await)
+      )
     }
-  })
+    case "Running":
+      return doStop(s, fiber)
+  }
+}
 
 /**
  * A stop that runs no user code and has nothing to bound: no hooks, no `stopTimeout`, no wait
@@ -76,22 +79,22 @@ const isSimpleStop = (s: ServiceImpl, run: Run): boolean => {
     o.waitForShutdown !== true
 }
 
-const doStop = (s: ServiceImpl): Effect.Effect<void> => {
+const doStop = (s: ServiceImpl, fiber: Fiber.RuntimeFiber<unknown, unknown>): Effect.Effect<void> => {
   const run = s.run!
   lifecycle.toStopping(s)
-  return (isSimpleStop(s, run) ? Effect.uninterruptible : isolateStop)(spans.lifecycle(
-    s,
-    "Service.stop",
-    s.log(s.mundane, "Stopping...").pipe(
-      Effect.zipRight(teardown(s, run, true)),
-      Effect.zipRight(Effect.sync(() => lifecycle.toShutdown(s))),
-      Effect.zipRight(s.log(s.mundane, "-Stopped!")),
-      Effect.zipRight(Effect.suspend(() => {
-        const link = s.supervisor
-        return link?.onStopped === undefined || s.restartInFlight !== undefined ? Effect.void : link.onStopped(s)
-      }))
-    )
-  ))
+  const stopping = log.logOn(fiber, s, s.mundane, "Stopping...")
+  const steps = Effect.zipRight(
+    teardown(s, run, true),
+    Effect.suspend(() => {
+      lifecycle.toShutdown(s)
+      const link = s.supervisor
+      const told = link?.onStopped === undefined || s.restartInFlight !== undefined ? Effect.void : link.onStopped(s)
+      const stopped = log.logOn(fiber, s, s.mundane, "-Stopped!")
+      return stopped === undefined ? told : Effect.zipRight(stopped, told)
+    })
+  )
+  const traced = spans.lifecycleOn(fiber, s, "Service.stop", stopping === undefined ? steps : Effect.zipRight(stopping, steps))
+  return isSimpleStop(s, run) ? Effect.uninterruptible(traced) : isolateStop(traced)
 }
 
 /** One stop step: bounded by `stopTimeout`, its failure logged and recorded, never failing. */

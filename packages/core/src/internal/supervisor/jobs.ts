@@ -14,7 +14,7 @@ import * as Fiber from "effect/Fiber"
 import * as LogLevel from "effect/LogLevel"
 import * as Context from "effect/Context"
 import * as ServiceError from "../../ServiceError.js"
-import { asImpl, type ServiceImpl } from "../service.js"
+import { asImpl, runsNoUserCode, type ServiceImpl } from "../service.js"
 import { sleepMillis } from "../sleep.js"
 import type { Policy } from "../supervisorPolicy.js"
 import type { Entries, Entry, Job } from "./entries.js"
@@ -75,8 +75,9 @@ export class Jobs {
           if (old.drop.has(e)) job.drop.add(e)
         }
       }
+      if (overlapping.size === 0 && this.quick(job)) return this.runInline(job)
       const fibers = [...overlapping].flatMap((old) => old.fiber === undefined ? [] : [old.fiber])
-      return Fiber.interruptAll(fibers).pipe(
+      return (fibers.length === 0 ? Effect.void : Fiber.interruptAll(fibers)).pipe(
         Effect.zipRight(Effect.suspend(() => {
           const run = this.host.run
           if (run === undefined || run.closed || this.host.stopSignalled) return Effect.void
@@ -92,6 +93,27 @@ export class Jobs {
         }))
       )
     })
+  }
+
+  /**
+   * A job with no delay whose restarts run no user code (`runsNoUserCode`) and whose slots no
+   * other job covers: it takes a few steps, so it runs on the supervisor's loop, at once,
+   * instead of on a fiber of its own. Events that come meanwhile wait in the mailbox, and
+   * are handled once it is over, as the events of a covered slot would be.
+   */
+  private quick(job: Job): boolean {
+    if (job.delay > 0 || this.policy.replacement !== undefined) return false
+    for (const e of job.stop) if (!runsNoUserCode(e.service)) return false
+    for (const e of job.start) if (!runsNoUserCode(e.service)) return false
+    return true
+  }
+
+  private runInline(job: Job): Effect.Effect<void> {
+    const run = this.host.run
+    if (run === undefined || run.closed || this.host.stopSignalled) return Effect.void
+    for (const e of [...job.stop, ...job.start, ...job.drop]) e.job = job
+    this.jobs.add(job)
+    return Effect.ensuring(this.runJob(job), Effect.sync(() => this.endJob(job)))
   }
 
   private endJob(job: Job): void {

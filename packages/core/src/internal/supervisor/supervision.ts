@@ -8,12 +8,12 @@
  */
 import type * as Cause from "effect/Cause"
 import * as Clock from "effect/Clock"
+import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import * as LogLevel from "effect/LogLevel"
 import * as Metric from "effect/Metric"
-import * as Queue from "effect/Queue"
 import * as CauseM from "effect/Cause"
 import type * as Service from "../../Service.js"
 import * as ServiceError from "../../ServiceError.js"
@@ -25,6 +25,7 @@ import { decide, inWindow, type Plan, type Slot, type Slots } from "./decide.js"
 import { childSpec, Entries, type Entry, isChildSpec } from "./entries.js"
 import type { Host } from "./host.js"
 import { Jobs, startFailure } from "./jobs.js"
+import { Mailbox } from "./mailbox.js"
 import { escalations } from "./metrics.js"
 import type { StrategyData } from "./strategy.js"
 
@@ -62,13 +63,14 @@ export class Supervision {
     })
   }
   private loopFiber: Fiber.RuntimeFiber<unknown, unknown> | undefined = undefined
+  /** The children's events, taken by the loop one at a time. */
+  private readonly events = new Mailbox<Event>()
 
   constructor(
     private readonly host: Host,
     private readonly owner: ServiceImpl,
     readonly strategy: StrategyData,
-    readonly policy: Policy,
-    private readonly events: Queue.Queue<Event>
+    readonly policy: Policy
   ) {
     const link: SupervisorLink = {
       owner,
@@ -151,14 +153,19 @@ export class Supervision {
     return Effect.suspend(() => {
       if (this.strategy.onCrash === "escalate") return this.escalateNow(service, cause)
       if (!this.accepting) return Effect.void
-      return Effect.asVoid(Queue.offer(this.events, { _tag: "Crashed", service, cause }))
+      this.events.offer({ _tag: "Crashed", service, cause })
+      return Effect.void
     })
   }
 
   private childStopped(service: ServiceImpl): Effect.Effect<void> {
     return Effect.suspend(() => {
       if (!this.accepting || this.strategy.onCrash === "escalate") return Effect.void
-      return Effect.asVoid(Queue.offer(this.events, { _tag: "Stopped", service }))
+      // A stop of a crashed service, or one a restart job makes: `decide` ignores it (a
+      // crash is handled as a crash; a slot a job covers is the job's), now or later.
+      if (service.crashCause !== undefined || this.entries.get(service)?.job !== undefined) return Effect.void
+      this.events.offer({ _tag: "Stopped", service })
+      return Effect.void
     })
   }
 
@@ -166,11 +173,11 @@ export class Supervision {
 
   /** onStart: a fresh intensity window and backoff per run (OTP: a new supervisor process). */
   get beginRun(): Effect.Effect<void> {
-    return Effect.flatMap(Queue.takeAll(this.events), () =>
-      Effect.sync(() => {
-        this.times = []
-        for (const entry of this.entries.list) entry.backoff?.reset()
-      }))
+    return Effect.sync(() => {
+      this.events.clear()
+      this.times = []
+      for (const entry of this.entries.list) entry.backoff?.reset()
+    })
   }
 
   /** onStarted: fork the loop, and look at children that went down while nothing listened. */
@@ -178,7 +185,7 @@ export class Supervision {
     return Effect.suspend(() => {
       const run = this.host.run
       if (run === undefined || this.host.stopSignalled) return Effect.void
-      const loop = Effect.forever(Effect.flatMap(Queue.take(this.events), (event) => this.handle(event)))
+      const loop = Effect.forever(Effect.flatMap(this.events.take, (event) => this.handle(event)))
       return Effect.flatMap(this.host.forkGuarded(run, loop, "supervisor", "crash"), (fiber) =>
         Effect.suspend(() => {
           this.loopFiber = fiber
@@ -202,8 +209,8 @@ export class Supervision {
   // --- decisions (on the loop fiber, one event at a time) --------------------------------
 
   private handle(event: Event): Effect.Effect<void> {
-    return Effect.flatMap(Clock.currentTimeMillis, (now) =>
-      Effect.suspend(() => {
+    return Effect.withFiberRuntime((fiber) => {
+        const now = Context.get(fiber.currentDefaultServices, Clock.Clock).unsafeCurrentTimeMillis()
         if (this.host.stopSignalled) return Effect.void
         const entry = this.entries.get(event.service)
         if (entry === undefined) return Effect.void
@@ -219,7 +226,7 @@ export class Supervision {
         )
         this.times = decided.times
         return this.carryOut(decided.plan, event._tag === "Crashed" ? event.cause : undefined, now)
-      }))
+      })
   }
 
   private carryOut(plan: Plan, cause: Cause.Cause<unknown> | undefined, now: number): Effect.Effect<void> {
@@ -267,16 +274,16 @@ export class Supervision {
       case "Restart": {
         const entry = list[plan.index]!
         const group = at(plan.stop)
-        const delay = entry.backoff === undefined ? Effect.succeed(0) : entry.backoff.next(now, cause)
-        return Effect.flatMap(delay, (millis) => {
+        const restartIn = (millis: number | "done"): Effect.Effect<void> => {
           if (millis === "done") return this.escalate(entry, cause)
           const others = group.length > 1 ? ` (with ${group.length - 1} other service(s))` : ""
           const when = millis > 0 ? ` in ${Duration.format(Duration.millis(millis))}` : ""
           return Effect.zipRight(
-            this.host.log(LogLevel.Warning, `Restarting ${entry.service.pathSync()}${others}${when}: it ${plan.why}`),
+            this.host.log(LogLevel.Warning, () => `Restarting ${entry.service.pathSync()}${others}${when}: it ${plan.why}`),
             this.jobs.schedule({ stop: group, drop: at(plan.drop), start: at(plan.start), delay: millis })
           )
-        })
+        }
+        return entry.backoff === undefined ? restartIn(0) : Effect.flatMap(entry.backoff.next(now, cause), restartIn)
       }
     }
   }

@@ -1,0 +1,136 @@
+/**
+ * What a service costs in fibers (issue 16): the start forks one fiber per task that runs
+ * code and none for a timer or crontab; a stop with no user code forks none; a supervisor's
+ * restart of a service with no hooks forks only the service's task again; a timer's metric
+ * label set is made at its first tick. Fibers are counted by an Effect `Supervisor` around
+ * the operation (every fiber started under it, whatever forks it).
+ */
+import { describe, expect } from "@effect/vitest"
+import { Deferred, Effect, type Fiber, Metric, Supervisor as EffectSupervisor, TestClock } from "effect"
+import type * as Context from "effect/Context"
+import { Service, Supervisor } from "@effect-mode/core"
+import { it } from "./support/it.js"
+
+/**
+ * Counts the fibers started while `counting` is on. Installed around a whole test body, so
+ * that every fiber forked under it (a supervisor's loop, a restart job) is seen.
+ */
+class Started extends EffectSupervisor.AbstractSupervisor<number> {
+  count = 0
+  counting = false
+  get value() {
+    return Effect.sync(() => this.count)
+  }
+  override onStart<A, E, R>(_c: Context.Context<R>, _e: Effect.Effect<A, E, R>, _p: unknown, _f: Fiber.RuntimeFiber<A, E>) {
+    if (this.counting) this.count++
+  }
+  /** The fibers started while `effect` runs. */
+  during<A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<number, E, R> {
+    return Effect.suspend(() => {
+      this.count = 0
+      this.counting = true
+      return Effect.as(Effect.ensuring(effect, Effect.sync(() => (this.counting = false))), undefined)
+    }).pipe(Effect.map(() => this.count))
+  }
+}
+
+const counted = <A, E, R>(body: (started: Started) => Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+  Effect.suspend(() => {
+    const started = new Started()
+    return Effect.supervised(body(started), started)
+  })
+
+const timerKeys = (service: string) =>
+  Effect.map(Metric.snapshot, (pairs) =>
+    pairs.filter((p) =>
+      p.metricKey.name === "effect_mode_timer_ticks" && p.metricKey.tags.some((t) => t.key === "service" && t.value === service)
+    ).length)
+
+describe("costs", () => {
+  it.effect("a start forks one fiber per task that runs code, none for a timer or a crontab", () =>
+    counted((started) => Effect.gen(function*() {
+      let ticks = 0
+      // The first timer of a clock starts its scheduler's fiber (one per clock, not per timer).
+      const first = yield* Service.make("Costs-first", { tasks: [Service.timer("1 second", () => Effect.void)] })
+      yield* first.start
+      const svc = yield* Service.make("Costs-start", {
+        tasks: [
+          Service.task(() => Effect.never, { name: "idle" }),
+          Service.timer("1 second", () => Effect.sync(() => ticks++), { name: "tick" }),
+          Service.crontab("* * * * *", () => Effect.void, { name: "cron" })
+        ]
+      })
+      expect(yield* started.during(svc.start)).toBe(1)
+      // The timer runs all the same: a tick is a fiber of its own while it runs.
+      yield* TestClock.adjust("2 seconds")
+      expect(ticks).toBe(2)
+      expect(yield* started.during(svc.stop)).toBe(0)
+      yield* first.stop
+    })))
+
+  it.effect("a stop with user code to bound still runs on a fiber of its own", () =>
+    counted((started) => Effect.gen(function*() {
+      const svc = yield* Service.make("Costs-hook", { onStop: () => Effect.void })
+      yield* svc.start
+      expect(yield* started.during(svc.stop)).toBe(1)
+    })))
+
+  it.effect("a supervisor restarts a service with no hooks on its loop: one fiber per restart, its task", () =>
+    counted((started) => Effect.gen(function*() {
+      let runs = 0
+      const crashed = yield* Deferred.make<void>()
+      const again = yield* Deferred.make<void>()
+      const child = yield* Service.make("Costs-child", {
+        tasks: [Service.task(() =>
+          Effect.suspend(() => {
+            runs++
+            if (runs === 1) return Effect.zipRight(Deferred.await(crashed), Effect.fail("boom"))
+            return Effect.zipRight(Deferred.succeed(again, undefined), Effect.never)
+          }), { name: "work" })]
+      })
+      const sup = yield* Supervisor.oneForOne("Costs-sup", [child])
+      yield* sup.start
+      const forked = yield* started.during(Effect.zipRight(Deferred.succeed(crashed, undefined), Deferred.await(again)))
+      expect(runs).toBe(2)
+      expect(yield* child.restartCount).toBe(1)
+      expect(forked).toBe(1)
+      yield* sup.stop
+    })))
+
+  it.effect("a restart with hooks runs on a restart job's fiber", () =>
+    counted((started) => Effect.gen(function*() {
+      let runs = 0
+      const crashed = yield* Deferred.make<void>()
+      const again = yield* Deferred.make<void>()
+      const child = yield* Service.make("Costs-hooked", {
+        onStop: () => Effect.void,
+        tasks: [Service.task(() =>
+          Effect.suspend(() => {
+            runs++
+            if (runs === 1) return Effect.zipRight(Deferred.await(crashed), Effect.fail("boom"))
+            return Effect.zipRight(Deferred.succeed(again, undefined), Effect.never)
+          }), { name: "work" })]
+      })
+      const sup = yield* Supervisor.oneForOne("Costs-sup2", [child])
+      yield* sup.start
+      const forked = yield* started.during(Effect.zipRight(Deferred.succeed(crashed, undefined), Deferred.await(again)))
+      expect(yield* child.restartCount).toBe(1)
+      // the job's fiber, the stop's own fiber (it has a hook), the task
+      expect(forked).toBe(3)
+      yield* sup.stop
+    })))
+
+  it.effect("a timer's metric label set is made at its first tick, not at the start", () =>
+    Effect.gen(function*() {
+      const svc = yield* Service.make("Costs-metrics", {
+        tasks: [Service.timer("1 second", () => Effect.void, { name: "tick" })]
+      })
+      yield* svc.start
+      // Half an interval: whatever the start left to run has run, and no tick yet.
+      yield* TestClock.adjust("500 millis")
+      expect(yield* timerKeys("Costs-metrics")).toBe(0)
+      yield* TestClock.adjust("500 millis")
+      expect(yield* timerKeys("Costs-metrics")).toBe(1)
+      yield* svc.stop
+    }))
+})
