@@ -33,12 +33,43 @@ export interface ScheduledTask extends TaskInfo {
  */
 export class Run {
   readonly fibers = new Map<Fiber.RuntimeFiber<unknown, unknown>, TaskInfo>()
-  readonly runtimeChildren = new Set<ServiceImpl>()
-  /** Timers and crontabs registered with the timer scheduler, cancelled by the run's teardown. */
-  readonly scheduled = new Set<ScheduledTask>()
+  // The sets below are made on first use: most runs have no runtime child, many no timer.
+  private children: Set<ServiceImpl> | undefined = undefined
+  private timers: Set<ScheduledTask> | undefined = undefined
   scope: Scope.CloseableScope | undefined = undefined
   closed = false
   nextFutureId = 1
+
+  /** The children added with `addRuntimeDependency`. */
+  get runtimeChildren(): ReadonlySet<ServiceImpl> {
+    return this.children ?? none
+  }
+  addRuntimeChild(child: ServiceImpl): void {
+    ;(this.children ??= new Set()).add(child)
+  }
+  deleteRuntimeChild(child: ServiceImpl): void {
+    this.children?.delete(child)
+  }
+  /** The runtime children, forgotten by the run. */
+  takeRuntimeChildren(): Array<ServiceImpl> {
+    const children = this.children === undefined ? [] : Array.from(this.children)
+    this.children = undefined
+    return children
+  }
+
+  /** Timers and crontabs registered with the timer scheduler, cancelled by the run's teardown. */
+  get scheduled(): ReadonlySet<ScheduledTask> {
+    return this.timers ?? none
+  }
+  addScheduled(task: ScheduledTask): void {
+    ;(this.timers ??= new Set()).add(task)
+  }
+  /** The timers and crontabs, forgotten by the run. */
+  takeScheduled(): Array<ScheduledTask> {
+    const timers = this.timers === undefined ? [] : Array.from(this.timers)
+    this.timers = undefined
+    return timers
+  }
 
   add(fiber: Fiber.RuntimeFiber<any, any>, name: string, startedAt: number): void {
     this.fibers.set(fiber, { name, startedAt })
@@ -68,6 +99,8 @@ export class Run {
     )
   }
 }
+
+const none: ReadonlySet<never> = new Set<never>()
 
 const spanChain = (fiber: Fiber.RuntimeFiber<unknown, unknown>): Array<string> => {
   const names: Array<string> = []

@@ -105,7 +105,7 @@ export const activeRun = (self: Service.Service): Run | undefined => {
 const enlist = (slot: Slot): Effect.Effect<void> =>
   Effect.map(register(slot), (h) => {
     slot.handle = h
-    slot.run.scheduled.add(slot)
+    slot.run.addScheduled(slot)
   })
 
 /**
@@ -155,7 +155,6 @@ export const registerOn = <E, R>(
  */
 export const cancelScheduled = (run: Run): Effect.Effect<void> =>
   Effect.suspend(() => {
-    const slots = Array.from(run.scheduled as Set<Slot>)
-    run.scheduled.clear()
+    const slots = run.takeScheduled() as Array<Slot>
     return Effect.forEach(slots, (slot) => slot.handle === undefined ? Effect.void : slot.handle.cancel, { discard: true })
   })

@@ -174,8 +174,7 @@ const releaseRun = (s: ServiceImpl, run: Run, withHooks: boolean): Effect.Effect
   const onShutdown = withHooks ? s.options.onShutdown : undefined
   if (onShutdown !== undefined) steps.push(stopHook(s, "onShutdown", onShutdown))
   steps.push(Effect.sync(() => {
-    for (const child of run.runtimeChildren) tree.detach(child)
-    run.runtimeChildren.clear()
+    for (const child of run.takeRuntimeChildren()) tree.detach(child)
   }))
   return steps.length === 1 ? steps[0]! : Effect.all(steps, { discard: true })
 }

@@ -128,14 +128,17 @@ const forkWith = <A, E>(
   onError: "crash" | "log"
 ): Effect.Effect<Fiber.RuntimeFiber<A | void>> => {
   const { fiber, run, s } = forking
+  // What the error boundary needs of the forking fiber: four values, not its whole refs
+  // (held for as long as the task runs).
+  const outer = forking.outerRefs
   const body: Effect.Effect<A | void> = Effect.interruptible(Effect.catchAllCause(
     effect as Effect.Effect<A, E>,
     (cause) =>
       Effect.withFiberRuntime((task) => {
-        // The task ends here: it can take the forking fiber's refs for good.
-        const restored = setRefs(task, forking.outer)
+        // The task ends here: it can take the forking fiber's values for good.
+        const restored = setRefs(task, withOuter(task, outer))
         const failed = taskFailed(s, cause, name, onError)
-        return restored === Effect.void ? failed : withOuterRefs(failed, forking.outerRefs)
+        return restored === Effect.void ? failed : withOuterRefs(failed, outer)
       })
   ))
   const now = Context.get(fiber.currentDefaultServices, Clock.Clock).unsafeCurrentTimeMillis()
@@ -164,6 +167,19 @@ export const forkGuarded = <A, E>(
     if (run.closed) return Effect.dieMessage(`Service ${tree.path(s)} is not running: cannot fork ${name}`)
     return forkWith(new Forking(s, run, fiber), effect, name, onError)
   }))
+
+/** The refs of `fiber` (the current fiber) with `outer`'s values: one copy of the map. */
+const withOuter = (fiber: Fiber.RuntimeFiber<unknown, unknown>, outer: OuterRefs): FiberRefs.FiberRefs => {
+  const id = fiber.id()
+  return FiberRefs.updateManyAs(fiber.getFiberRefs(), {
+    entries: [
+      [FiberRef.currentLogAnnotations, [[id, outer.annotations]]],
+      [FiberRef.currentContext, [[id, outer.context]]],
+      [onStopFiber, [[id, outer.onStop]]],
+      [runningCodeOf, [[id, outer.code]]]
+    ] as any
+  })
+}
 
 /** What the error boundary of a task forked from a fiber holding `refs` runs with. */
 const outerOf = (refs: FiberRefs.FiberRefs): OuterRefs => ({

@@ -76,7 +76,7 @@ export const detach = (s: ServiceImpl): void => {
   if (parent === undefined) return
   const i = parent.children.indexOf(s)
   if (i >= 0) parent.children.splice(i, 1)
-  lifecycle.runOf(parent)?.runtimeChildren.delete(s)
+  lifecycle.runOf(parent)?.deleteRuntimeChild(s)
   s.parent = undefined
 }
 
@@ -97,7 +97,7 @@ export const addRuntimeDependency = <S extends Service.Service>(
     attach(parent, impl)
     const run = parent.run
     if (run === undefined || run.closed) return Effect.succeed(child)
-    run.runtimeChildren.add(impl)
+    run.addRuntimeChild(impl)
     if (parent.phase !== "running" && parent.phase !== "starting") return Effect.succeed(child)
     return impl.maybeStart.pipe(
       Effect.tapError(() => Effect.sync(() => detach(impl))),
