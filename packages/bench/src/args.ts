@@ -42,7 +42,7 @@ export interface Args {
  *
  * @since 0.0.0
  */
-export const usage = `usage: pnpm bench [--scenario tree|restart|timers|shutdown|soak|virtual-time|all] [--n N[,N...]] [--runs K]
+export const usage = `usage: pnpm bench [--scenario tree|restart|timers|shutdown|soak|steps|virtual-time|all] [--n N[,N...]] [--runs K]
                   [--subject S[,S...]] [--json FILE] [--cpu-prof DIR]
 
   --scenario   which scenario(s) to run, comma-separated (default: all)

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest"
 import { parseArgs } from "../src/args.js"
+import { runSteps } from "../src/scenarios/steps.js"
 import { runTree } from "../src/scenarios/tree.js"
 import { runInChild } from "../src/spawn.js"
 import { percentile, median } from "../src/stats.js"
@@ -48,6 +49,18 @@ describe("bench harness", () => {
       expect(row["stopMs"]).toBeGreaterThan(0)
       expect(Number.isFinite(row.heapPerServiceKb)).toBe(true)
     }
+  })
+
+  it("counts steps and fibers: a service's start forks its task's fiber only (the timer has none), a restart one fiber", async () => {
+    const mode = await runSteps("effect-mode", 100)
+    const bare = await runSteps("baseline-effect", 100)
+    // one fiber per service for its task; the clock's timer scheduler adds one for all
+    expect(mode["startFibers"]).toBe(1.01)
+    expect(bare["startFibers"]).toBe(2)
+    expect(mode["restartFibers"]).toBe(1)
+    expect(mode["startSteps"]).toBeGreaterThan(0)
+    expect(mode["stopSteps"]).toBeGreaterThan(0)
+    expect(mode["restartSteps"]).toBeGreaterThan(0)
   })
 
   it("runs a subject in a child process and reads its row back", async () => {

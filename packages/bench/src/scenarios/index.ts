@@ -148,6 +148,22 @@ export const scenarios: ReadonlyArray<Scenario> = [
     run: lazy(() => import("./soak.js"), (m) => m.runSoak)
   },
   {
+    name: "steps",
+    description: "Effect steps and fibers per service start and stop (the tree scenario's services, N of them) " +
+      "and per restart (2,000 restarts of 100 crashing children under a one-for-one supervisor)",
+    subjects: ["effect-mode", "baseline-effect"],
+    defaultSizes: [1_000],
+    defaultRuns: () => 1,
+    columns: [
+      { key: "startSteps", header: "start steps/svc" },
+      { key: "startFibers", header: "start fibers/svc" },
+      { key: "stopSteps", header: "stop steps/svc" },
+      { key: "restartSteps", header: "steps/restart" },
+      { key: "restartFibers", header: "fibers/restart" }
+    ],
+    run: lazy(() => import("./steps.js"), (m) => m.runSteps)
+  },
+  {
     name: "virtual-time",
     description: "N services with a 1 s Service.timer over 10 virtual minutes: Testing.virtualTime vs Effect's TestClock " +
       "(TestClock subjects capped at 20 services), real ms per 1,000 wake-ups; -bare: Effect fibers on Schedule.spaced",
