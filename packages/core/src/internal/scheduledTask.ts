@@ -17,7 +17,7 @@ import type * as FiberRefs from "effect/FiberRefs"
 import type * as Service from "../Service.js"
 import type { Run, ScheduledTask } from "./run.js"
 import type { ServiceImpl } from "./service/impl.js"
-import { register, type TimerHandle } from "./timerScheduler.js"
+import { register, registerNow, type TimerHandle } from "./timerScheduler.js"
 
 /** The scheduler's time: the fiber's `Clock`, monotonic, in milliseconds. */
 const monotonicMillis = (fiber: Fiber.RuntimeFiber<unknown, unknown>): number =>
@@ -27,6 +27,11 @@ const monotonicMillis = (fiber: Fiber.RuntimeFiber<unknown, unknown>): number =>
 export interface Ticks<E, R> {
   /** On the task fiber: the work before the first wait (execFirst's call); it ends by scheduling. */
   readonly start: Effect.Effect<void, E, R>
+  /**
+   * `start`, done now on `fiber` when it is only a plan (no call): the effect left to run
+   * (waking the scheduler's fiber, usually nothing), else undefined (run `start`).
+   */
+  readonly startOn?: (fiber: Fiber.RuntimeFiber<unknown, unknown>) => Effect.Effect<void> | undefined
   /** On a fiber of its own, forked when due: one tick; it schedules the next (or not: it ends). */
   readonly tick: Effect.Effect<void, E, R>
 }
@@ -38,6 +43,8 @@ export interface Schedule {
    * before that replaces the pending instant.
    */
   schedule(millis: number): Effect.Effect<void>
+  /** `schedule`, decided on `fiber` (the current fiber): the effect left is the scheduler's wake-up. */
+  scheduleOn(fiber: Fiber.RuntimeFiber<unknown, unknown>, millis: number): Effect.Effect<void>
 }
 
 /**
@@ -62,10 +69,11 @@ class Slot implements Schedule, ScheduledTask {
     return this.handle !== undefined && this.handle.index >= 0
   }
   schedule(millis: number): Effect.Effect<void> {
-    return Effect.withFiberRuntime((fiber) => {
-      const handle = this.handle
-      return handle === undefined ? Effect.void : handle.schedule(monotonicMillis(fiber) + millis)
-    })
+    return Effect.withFiberRuntime((fiber) => this.scheduleOn(fiber, millis))
+  }
+  scheduleOn(fiber: Fiber.RuntimeFiber<unknown, unknown>, millis: number): Effect.Effect<void> {
+    const handle = this.handle
+    return handle === undefined ? Effect.void : handle.schedule(monotonicMillis(fiber) + millis)
   }
   /** Forks one tick into the run, behind the task's error boundary (a failure crashes the service). */
   get fire(): Effect.Effect<void> {
@@ -146,7 +154,16 @@ export const registerOn = <E, R>(
   const slot = new Slot(name, FiberId.unsafeMake().id, clock.unsafeCurrentTimeMillis(), s, run, refs)
   const ticks = make(slot)
   slot.ticks = ticks as Ticks<unknown, unknown>
-  return Effect.zipRight(enlist(slot), ticks.start)
+  // The clock's scheduler is there already (all timers but its first): registered and
+  // planned now, with no step but waking the scheduler's fiber when it must.
+  const handle = registerNow(clock, slot)
+  if (handle !== undefined) {
+    slot.handle = handle
+    run.addScheduled(slot)
+    const left = ticks.startOn?.(fiber)
+    if (left !== undefined) return left
+  }
+  return Effect.zipRight(handle === undefined ? enlist(slot) : Effect.void, ticks.start)
 }
 
 /**

@@ -231,6 +231,18 @@ export const register = (owner: Fires): Effect.Effect<TimerHandle> =>
     })
   })
 
+/**
+ * `register`, at once, when the scheduler of `clock` exists already (undefined when it does not).
+ *
+ * @internal
+ */
+export const registerNow = (clock: Clock.Clock, owner: Fires): TimerHandle | undefined => {
+  const scheduler = schedulers.get(clock)
+  if (scheduler === undefined) return undefined
+  scheduler.live++
+  return new TimerHandle(scheduler, owner)
+}
+
 /** @internal for tests: how many timers the scheduler of the calling fiber's clock holds. */
 export const registeredCount: Effect.Effect<number> = Effect.withFiberRuntime((fiber) =>
   Effect.succeed(schedulers.get(Context.get(fiber.currentDefaultServices, Clock.Clock))?.live ?? 0)

@@ -10,6 +10,7 @@
 import * as Cause from "effect/Cause"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import type * as Fiber from "effect/Fiber"
 import * as FiberRefs from "effect/FiberRefs"
 import * as LogLevel from "effect/LogLevel"
 import type * as Service from "../Service.js"
@@ -73,6 +74,13 @@ class TimerTicks<E, R> implements Ticks<E, R> {
   }
   get start(): Effect.Effect<void, E, R> {
     return this.first === undefined ? this.planNext : Effect.zipRight(this.first, this.planNext)
+  }
+  /** The first plan, now (`planThen` without its step); undefined with execFirst (its call comes first). */
+  startOn(fiber: Fiber.RuntimeFiber<unknown, unknown>): Effect.Effect<void> | undefined {
+    if (this.first !== undefined) return undefined
+    const millis = this.state.plan(nowMillis(fiber))
+    const scheduled = this.slot.scheduleOn(fiber, millis)
+    return this.state.overlapped ? Effect.zipRight(Effect.logWarning(this.state.overlapMessage()), scheduled) : scheduled
   }
   get tick(): Effect.Effect<void, E, R> {
     return Effect.zipRight(

@@ -128,10 +128,29 @@ const forkWith = <A, E>(
   onError: "crash" | "log"
 ): Effect.Effect<Fiber.RuntimeFiber<A | void>> => {
   const { fiber, run, s } = forking
-  // What the error boundary needs of the forking fiber: four values, not its whole refs
-  // (held for as long as the task runs).
-  const outer = forking.outerRefs
-  const body: Effect.Effect<A | void> = Effect.interruptible(Effect.catchAllCause(
+  const body = guarded(s, effect, name, onError, forking.outerRefs)
+  const now = Context.get(fiber.currentDefaultServices, Clock.Clock).unsafeCurrentTimeMillis()
+  const fork = Effect.flatMap(Effect.forkDaemon(body), (child) => {
+    run.add(child, name, now)
+    return Effect.as(setRefs(fiber, forking.outer), child)
+  })
+  const set = setRefs(fiber, forking.refsFor(name))
+  return set === Effect.void ? fork : Effect.zipRight(set, fork)
+}
+
+/**
+ * The task's body behind its error boundary. A function of its own, so that what its
+ * closure holds for as long as the task runs is only what it uses: of the forking fiber,
+ * four values (`outer`), not its refs.
+ */
+const guarded = <A, E>(
+  s: ServiceImpl,
+  effect: Effect.Effect<A, E, any>,
+  name: string,
+  onError: "crash" | "log",
+  outer: OuterRefs
+): Effect.Effect<A | void> =>
+  Effect.interruptible(Effect.catchAllCause(
     effect as Effect.Effect<A, E>,
     (cause) =>
       Effect.withFiberRuntime((task) => {
@@ -141,14 +160,6 @@ const forkWith = <A, E>(
         return restored === Effect.void ? failed : withOuterRefs(failed, outer)
       })
   ))
-  const now = Context.get(fiber.currentDefaultServices, Clock.Clock).unsafeCurrentTimeMillis()
-  const fork = Effect.flatMap(Effect.forkDaemon(body), (child) => {
-    run.add(child, name, now)
-    return Effect.as(setRefs(fiber, forking.outer), child)
-  })
-  const set = setRefs(fiber, forking.refsFor(name))
-  return set === Effect.void ? fork : Effect.zipRight(set, fork)
-}
 
 /**
  * `forkIn(run, guard(effect, name, onError), name)`, cheaper (the refs are set once, for the
