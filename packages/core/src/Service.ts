@@ -10,6 +10,7 @@ import type * as Context from "effect/Context"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import type * as Fiber from "effect/Fiber"
+import * as FiberRef from "effect/FiberRef"
 import * as Layer from "effect/Layer"
 import type * as Option from "effect/Option"
 import type * as Scope from "effect/Scope"
@@ -345,8 +346,10 @@ export const make: {
   ): Effect.Effect<Service, never, OptionsContext<O>>
   <E, R>(label: string, options?: Options<E, R>): Effect.Effect<Service, never, R>
 } = ((label: string, options: Options<any, any> = {}): Effect.Effect<Service, never, any> =>
-  Effect.map(Effect.context<any>(), (context): Service =>
-    new internal.ServiceImpl(label, internalRegistry.checkingContext(label, options, context), context))) as any
+  Effect.withFiberRuntime((fiber) => {
+    const context = fiber.getFiberRef(FiberRef.currentContext) as Context.Context<any>
+    return Effect.succeed(new internal.ServiceImpl(label, internalRegistry.checkingContext(label, options, context), context))
+  })) as any
 
 /**
  * Declares a background task (mode's `@Service.task`). It runs under `name` (default: the

@@ -99,7 +99,11 @@ export class ServiceImpl implements Service.Service {
   get diag(): Diag.Diag {
     return this.diagState ??= Diag.make()
   }
-  readonly beacon: NodeImpl = new NodeImpl(this)
+  private node: NodeImpl | undefined = undefined
+  /** Made on first use: most services are never asked for their node. */
+  get beacon(): NodeImpl {
+    return this.node ??= new NodeImpl(this)
+  }
 
   // --- written by lifecycle.ts only ---------------------------------------------------
   lifecycle: lifecycle.Lifecycle = lifecycle.initial

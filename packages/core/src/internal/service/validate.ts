@@ -30,9 +30,13 @@ export const checkLabel = (label: unknown, what: string): string => {
   return label
 }
 
+/** The options of a service declared with neither timeout: one object for all of them. */
+const defaults: Decoded = { stopTimeout: undefined, shutdownTimeout: defaultShutdownTimeout }
+
 /** @internal */
 export const decodeServiceOptions = (label: string, options: Service.Options<any, any>): Decoded => {
   checkLabel(label, "service")
+  if (options.stopTimeout === undefined && options.shutdownTimeout === undefined) return defaults
   return {
     stopTimeout: options.stopTimeout === undefined
       ? undefined
