@@ -40,6 +40,30 @@ const counted = <A, E, R>(body: (started: Started) => Effect.Effect<A, E, R>): E
     return Effect.supervised(body(started), started)
   })
 
+/**
+ * A child (made with `options`) whose task crashes once, when told, under a one-for-one
+ * supervisor: the fibers started from the crash until the restarted task runs.
+ */
+const crashOnce = (started: Started, label: string, options: Service.Options<never, never>) =>
+  Effect.gen(function*() {
+    let runs = 0
+    const crash = yield* Deferred.make<void>()
+    const again = yield* Deferred.make<void>()
+    const work = Service.task(() =>
+      Effect.suspend(() => {
+        runs++
+        if (runs === 1) return Effect.zipRight(Deferred.await(crash), Effect.fail("boom"))
+        return Effect.zipRight(Deferred.succeed(again, undefined), Effect.never)
+      }), { name: "work" })
+    const child = yield* Service.make(label, { ...options, tasks: [work] })
+    const sup = yield* Supervisor.oneForOne(`${label}-sup`, [child])
+    yield* sup.start
+    const forked = yield* started.during(Effect.zipRight(Deferred.succeed(crash, undefined), Deferred.await(again)))
+    expect(runs).toBe(2)
+    yield* sup.stop
+    return { child, forked }
+  })
+
 const timerKeys = (service: string) =>
   Effect.map(Metric.snapshot, (pairs) =>
     pairs.filter((p) =>
@@ -76,49 +100,23 @@ describe("costs", () => {
     })))
 
   it.effect("a supervisor restarts a service with no hooks on its loop: one fiber per restart, its task", () =>
-    counted((started) => Effect.gen(function*() {
-      let runs = 0
-      const crashed = yield* Deferred.make<void>()
-      const again = yield* Deferred.make<void>()
-      const child = yield* Service.make("Costs-child", {
-        tasks: [Service.task(() =>
-          Effect.suspend(() => {
-            runs++
-            if (runs === 1) return Effect.zipRight(Deferred.await(crashed), Effect.fail("boom"))
-            return Effect.zipRight(Deferred.succeed(again, undefined), Effect.never)
-          }), { name: "work" })]
+    counted((started) =>
+      Effect.gen(function*() {
+        const { child, forked } = yield* crashOnce(started, "Costs-child", {})
+        expect(yield* child.restartCount).toBe(1)
+        expect(forked).toBe(1)
       })
-      const sup = yield* Supervisor.oneForOne("Costs-sup", [child])
-      yield* sup.start
-      const forked = yield* started.during(Effect.zipRight(Deferred.succeed(crashed, undefined), Deferred.await(again)))
-      expect(runs).toBe(2)
-      expect(yield* child.restartCount).toBe(1)
-      expect(forked).toBe(1)
-      yield* sup.stop
-    })))
+    ))
 
   it.effect("a restart with hooks runs on a restart job's fiber", () =>
-    counted((started) => Effect.gen(function*() {
-      let runs = 0
-      const crashed = yield* Deferred.make<void>()
-      const again = yield* Deferred.make<void>()
-      const child = yield* Service.make("Costs-hooked", {
-        onStop: () => Effect.void,
-        tasks: [Service.task(() =>
-          Effect.suspend(() => {
-            runs++
-            if (runs === 1) return Effect.zipRight(Deferred.await(crashed), Effect.fail("boom"))
-            return Effect.zipRight(Deferred.succeed(again, undefined), Effect.never)
-          }), { name: "work" })]
+    counted((started) =>
+      Effect.gen(function*() {
+        const { child, forked } = yield* crashOnce(started, "Costs-hooked", { onStop: () => Effect.void })
+        expect(yield* child.restartCount).toBe(1)
+        // the job's fiber, the stop's own fiber (it has a hook), the task
+        expect(forked).toBe(3)
       })
-      const sup = yield* Supervisor.oneForOne("Costs-sup2", [child])
-      yield* sup.start
-      const forked = yield* started.during(Effect.zipRight(Deferred.succeed(crashed, undefined), Deferred.await(again)))
-      expect(yield* child.restartCount).toBe(1)
-      // the job's fiber, the stop's own fiber (it has a hook), the task
-      expect(forked).toBe(3)
-      yield* sup.stop
-    })))
+    ))
 
   it.effect("a timer's metric label set is made at its first tick, not at the start", () =>
     Effect.gen(function*() {

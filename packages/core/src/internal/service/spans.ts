@@ -23,15 +23,21 @@ import * as tree from "./tree.js"
 /** The tracer of a runtime that has none installed. */
 const nativeTracer: Tracer.Tracer = Context.get(DefaultServices.liveServices, Tracer.Tracer)
 
-/** `Effect.withSpan`, unless no tracer is installed. */
-const withSpan = <A, E, R>(
+/** `Effect.withSpan`, unless `fiber` (the current fiber) has no tracer installed. */
+const spanOn = <A, E, R>(
+  fiber: Fiber.RuntimeFiber<unknown, unknown>,
   effect: Effect.Effect<A, E, R>,
   name: string,
   attributes: () => Record<string, unknown>
 ): Effect.Effect<A, E, R> =>
-  Effect.withFiberRuntime((fiber) =>
-    fiber.currentTracer === nativeTracer ? effect : Effect.withSpan(effect, name, { attributes: attributes() })
-  )
+  fiber.currentTracer === nativeTracer ? effect : Effect.withSpan(effect, name, { attributes: attributes() })
+
+/** `spanOn`, decided in a step of its own. */
+const withSpan = <A, E, R>(
+  effect: Effect.Effect<A, E, R>,
+  name: string,
+  attributes: () => Record<string, unknown>
+): Effect.Effect<A, E, R> => Effect.withFiberRuntime((fiber) => spanOn(fiber, effect, name, attributes))
 
 const attributes = (s: ServiceImpl): Record<string, unknown> => ({
   "service.label": s.label,
@@ -45,8 +51,7 @@ export const lifecycleOn = <A, E, R>(
   s: ServiceImpl,
   name: string,
   effect: Effect.Effect<A, E, R>
-): Effect.Effect<A, E, R> =>
-  fiber.currentTracer === nativeTracer ? effect : Effect.withSpan(effect, name, { attributes: attributes(s) })
+): Effect.Effect<A, E, R> => spanOn(fiber, effect, name, () => attributes(s))
 
 /** A span around a start, stop or restart (`name` is one of the span names above). */
 export const lifecycle = <A, E, R>(s: ServiceImpl, name: string, effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
@@ -56,20 +61,14 @@ export const lifecycle = <A, E, R>(s: ServiceImpl, name: string, effect: Effect.
 export const hook = <A, E, R>(s: ServiceImpl, hookName: string, effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
   withSpan(effect, `Service.${hookName}`, () => attributes(s))
 
-/** `crash`, decided on `fiber` (the current fiber). */
+/** A span around a crash's propagation, with where it began, decided on `fiber` (the current fiber). */
 export const crashOn = <A, E, R>(
   fiber: Fiber.RuntimeFiber<unknown, unknown>,
   s: ServiceImpl,
   origin: string,
   effect: Effect.Effect<A, E, R>
 ): Effect.Effect<A, E, R> =>
-  fiber.currentTracer === nativeTracer
-    ? effect
-    : Effect.withSpan(effect, "Service.crash", { attributes: { ...attributes(s), "service.crash.origin": origin } })
-
-/** A span around a crash's propagation, with where it began. */
-export const crash = <A, E, R>(s: ServiceImpl, origin: string, effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
-  withSpan(effect, "Service.crash", () => ({ ...attributes(s), "service.crash.origin": origin }))
+  spanOn(fiber, effect, "Service.crash", () => ({ ...attributes(s), "service.crash.origin": origin }))
 
 /** `cause` with the errors and defects Effect proxied under a span replaced by the originals. */
 export const original = <E>(cause: Cause.Cause<E>): Cause.Cause<E> => {
