@@ -28,6 +28,7 @@ import type { Run } from "../run.js"
 import * as schedules from "../schedules.js"
 import { renderTracebacks } from "../tracebacks.js"
 import * as crash from "./crash.js"
+import { bindOnAccess } from "./bindOnAccess.js"
 import { Latch } from "./latch.js"
 import * as lifecycle from "./lifecycle.js"
 import * as log from "./log.js"
@@ -353,25 +354,6 @@ export class ServiceImpl implements Service.Service {
   }
   toJSON(): unknown {
     return { _id: "Service", id: this.id, label: this.label, state: this.stateSync() }
-  }
-}
-
-/**
- * Handle members that are methods work detached too (`Effect.flatMap(make, parent.addDependency)`):
- * each is bound to its service on first access, so services that never hand out a method
- * pay nothing for it.
- */
-const bindOnAccess = (proto: object, names: ReadonlyArray<string>): void => {
-  for (const name of names) {
-    const fn = (proto as Record<string, (...args: Array<unknown>) => unknown>)[name]!
-    Object.defineProperty(proto, name, {
-      configurable: true,
-      get(this: object) {
-        const bound = fn.bind(this)
-        Object.defineProperty(this, name, { value: bound, configurable: true, writable: true })
-        return bound
-      }
-    })
   }
 }
 
