@@ -10,6 +10,25 @@ const failureOf = (exit: Exit.Exit<unknown, unknown>): unknown =>
  * A PaymentGateway whose instances 1..crashes crash 1 s after they start; a Consumer holds
  * its API (taken from the context once, when the Consumer is built).
  */
+/**
+ * A resource per service name that logs its opening and closing, numbered by how many times
+ * that name was built (`counts`).
+ */
+const resources = () => {
+  const log: Array<string> = []
+  const counts: Record<string, number> = {}
+  const resource = (name: string) =>
+    Effect.gen(function*() {
+      const n = counts[name] = (counts[name] ?? 0) + 1
+      yield* Effect.acquireRelease(
+        Effect.sync(() => log.push(`open ${name} ${n}`)),
+        () => Effect.sync(() => log.push(`close ${name} ${n}`))
+      )
+      return { n: Effect.succeed(n) }
+    })
+  return { counts, log, resource }
+}
+
 const setUp = (options: {
   readonly crashes: number
   readonly supervise: Service.SuperviseOptions
@@ -127,18 +146,8 @@ describe("supervised Service.Tag services", () => {
 
   it.effect("rest-for-one: the services that depend on the crashed one stop first and start again after it, in order", () =>
     Effect.gen(function*() {
-      const log: Array<string> = []
+      const { counts, log, resource } = resources()
       const ready = yield* Deferred.make<void>()
-      const counts: Record<string, number> = {}
-      const resource = (name: string) =>
-        Effect.gen(function*() {
-          const n = counts[name] = (counts[name] ?? 0) + 1
-          yield* Effect.acquireRelease(
-            Effect.sync(() => log.push(`open ${name} ${n}`)),
-            () => Effect.sync(() => log.push(`close ${name} ${n}`))
-          )
-          return { n: Effect.succeed(n) }
-        })
       class Gateway extends Service.Tag<Gateway>()("Gateway", {
         scoped: resource("Gateway"),
         tasks: [Service.task((self) =>
@@ -169,19 +178,9 @@ describe("supervised Service.Tag services", () => {
 
   it.effect("a group supervised one-for-all: a crash of one member restarts every member, in order", () =>
     Effect.gen(function*() {
-      const log: Array<string> = []
+      const { counts, log, resource } = resources()
       const ready = yield* Deferred.make<void>()
-      const counts: Record<string, number> = {}
       const Payments = Service.supervisorGroup("Payments", { strategy: "oneForAll", maxRestarts: 2, within: "1 minute" })
-      const resource = (name: string) =>
-        Effect.gen(function*() {
-          const n = counts[name] = (counts[name] ?? 0) + 1
-          yield* Effect.acquireRelease(
-            Effect.sync(() => log.push(`open ${name} ${n}`)),
-            () => Effect.sync(() => log.push(`close ${name} ${n}`))
-          )
-          return { n: Effect.succeed(n) }
-        })
       class Ledger extends Service.Tag<Ledger>()("Ledger", { scoped: resource("Ledger"), supervise: { group: Payments } }) {}
       class Gateway extends Service.Tag<Gateway>()("Gateway", {
         dependencies: [Ledger.Default],

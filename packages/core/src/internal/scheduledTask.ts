@@ -16,6 +16,7 @@ import * as FiberId from "effect/FiberId"
 import type * as FiberRefs from "effect/FiberRefs"
 import type * as Service from "../Service.js"
 import type { Run, ScheduledTask } from "./run.js"
+import { setRefs } from "./service/fiberRefs.js"
 import type { ServiceImpl } from "./service/impl.js"
 import { register, registerNow, type TimerHandle } from "./timerScheduler.js"
 
@@ -89,17 +90,11 @@ class Slot implements Schedule, ScheduledTask {
   }
 }
 
-interface SetsFiberRefs {
-  setFiberRefs(refs: FiberRefs.FiberRefs): void
-}
-
 /** Gives the fiber the refs `refs` (all at once, where the runtime allows it), then runs `effect`. */
 const withRefs = (refs: FiberRefs.FiberRefs, effect: Effect.Effect<void>): Effect.Effect<void> =>
   Effect.withFiberRuntime<void>((fiber) => {
-    const f = fiber as unknown as Partial<SetsFiberRefs>
-    if (typeof f.setFiberRefs !== "function") return Effect.zipRight(Effect.setFiberRefs(refs), effect)
-    f.setFiberRefs(refs)
-    return effect
+    const set = setRefs(fiber, refs)
+    return set === Effect.void ? effect : Effect.zipRight(set, effect)
   })
 
 /** The run `self`'s task fibers run in while it is running (undefined for a direct call of `run`). */
@@ -157,13 +152,10 @@ export const registerOn = <E, R>(
   // The clock's scheduler is there already (all timers but its first): registered and
   // planned now, with no step but waking the scheduler's fiber when it must.
   const handle = registerNow(clock, slot)
-  if (handle !== undefined) {
-    slot.handle = handle
-    run.addScheduled(slot)
-    const left = ticks.startOn?.(fiber)
-    if (left !== undefined) return left
-  }
-  return Effect.zipRight(handle === undefined ? enlist(slot) : Effect.void, ticks.start)
+  if (handle === undefined) return Effect.zipRight(enlist(slot), ticks.start)
+  slot.handle = handle
+  run.addScheduled(slot)
+  return ticks.startOn?.(fiber) ?? ticks.start
 }
 
 /**

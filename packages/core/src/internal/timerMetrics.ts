@@ -38,10 +38,14 @@ export const drift = Metric.fromMetricKey(driftKey)
  */
 export const labels = (timer: string, service?: string): Array<MetricLabel.MetricLabel> => {
   const name = boundedLabel("effect_mode_timer/timer", timer)
-  return service === undefined
-    ? [MetricLabel.make("timer", name)]
-    : [MetricLabel.make("service", boundedLabel("effect_mode_timer/service", service)), MetricLabel.make("timer", name)]
+  return tagsOf(name, service === undefined ? undefined : boundedLabel("effect_mode_timer/service", service))
 }
+
+/** The labels of bounded label values. */
+const tagsOf = (name: string, path: string | undefined): Array<MetricLabel.MetricLabel> =>
+  path === undefined
+    ? [MetricLabel.make("timer", name)]
+    : [MetricLabel.make("service", path), MetricLabel.make("timer", name)]
 
 /** The hooks one timer updates. */
 export interface TimerMetrics {
@@ -76,9 +80,7 @@ export const make = (timer: string, service?: string): TimerMetrics => {
   const key = path === undefined ? `\u0000${name}` : `${path}\u0000${name}`
   const known = resolved.get(key)
   if (known !== undefined) return known
-  const tags = path === undefined
-    ? [MetricLabel.make("timer", name)]
-    : [MetricLabel.make("service", path), MetricLabel.make("timer", name)]
+  const tags = tagsOf(name, path)
   const registry = Metric.globalMetricRegistry
   const made: TimerMetrics = {
     ticks: registry.get(MetricKey.taggedWithLabels(ticksKey, tags)),

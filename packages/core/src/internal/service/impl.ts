@@ -332,9 +332,6 @@ export class ServiceImpl implements Service.Service {
   ): Effect.Effect<Fiber.RuntimeFiber<A | void>> {
     return tasks.forkGuarded(this, run, effect, name, onError)
   }
-  guard<A, E>(effect: Effect.Effect<A, E, any>, name: string, onError: "crash" | "log"): Effect.Effect<A | void> {
-    return tasks.guard(this, effect, name, onError)
-  }
 
   // --- introspection ---------------------------------------------------------------------
 

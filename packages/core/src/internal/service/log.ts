@@ -40,19 +40,13 @@ export const log = (
   level: LogLevel.LogLevel,
   message: string | (() => string),
   cause?: Cause.Cause<unknown>
-): Effect.Effect<void> =>
-  Effect.withFiberRuntime((fiber) => {
-    // A line the fiber's minimum level filters out (as Effect's own check does): skip
-    // formatting it and annotating it (an annotation copies the fiber's FiberRefs).
-    if (LogLevel.greaterThan(fiber.getFiberRef(FiberRef.currentMinimumLogLevel), level)) return Effect.void
-    const line = prefix(s) + (typeof message === "string" ? message : message())
-    const effect = cause === undefined ? Effect.logWithLevel(level, line) : Effect.logWithLevel(level, line, cause)
-    return Effect.locally(effect, FiberRef.currentLogAnnotations, own(s, fiber.getFiberRef(FiberRef.currentLogAnnotations)))
-  })
+): Effect.Effect<void> => Effect.withFiberRuntime((fiber) => logOn(fiber, s, level, message, cause) ?? Effect.void)
+
 
 /**
  * `log` on `fiber` (the current fiber), decided now: undefined when the fiber's minimum
- * level filters the line out (no step at all), else the step that logs it.
+ * level filters the line out (as Effect's own check does: the line is then neither
+ * formatted nor annotated, and costs no step), else the step that logs it.
  *
  * @internal
  */

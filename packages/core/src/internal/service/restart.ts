@@ -18,6 +18,7 @@ import type { ServiceImpl } from "./impl.js"
 import * as lifecycle from "./lifecycle.js"
 import * as metrics from "./metrics.js"
 import * as spans from "./spans.js"
+import { isSimpleStop } from "./stop.js"
 import * as tree from "./tree.js"
 
 /** @internal */
@@ -123,9 +124,7 @@ const restartFailed = (s: ServiceImpl, cause: Cause.Cause<unknown>): Effect.Effe
 export const runsNoUserCode = (s: ServiceImpl): boolean => {
   const o = s.options
   const run = s.run
-  return o.onStop === undefined && o.onShutdown === undefined && o.onRestart === undefined &&
-    o.onStart === undefined && o.onStarted === undefined && o.waitForShutdown !== true &&
-    (s.firstStartDone || o.onFirstStart === undefined) && (s.depsAdded || o.dependencies === undefined) &&
-    s.decoded.stopTimeout === undefined && s.children.length === 0 &&
-    (run === undefined || (run.fibers.size === 0 && run.scope === undefined && run.runtimeChildren.size === 0))
+  return isSimpleStop(s, run) && (run === undefined || run.fibers.size === 0) &&
+    o.onRestart === undefined && o.onStart === undefined && o.onStarted === undefined &&
+    (s.firstStartDone || o.onFirstStart === undefined) && (s.depsAdded || o.dependencies === undefined)
 }

@@ -70,13 +70,16 @@ const stopOn = (s: ServiceImpl, fiber: Fiber.RuntimeFiber<unknown, unknown>): Ef
  * for `setShutdown`, no children, no contexts or finalizers. Such a stop only cancels timers
  * and interrupts the run's fibers, so the caller runs it itself, uninterruptibly: the same
  * outcome as on a fiber of its own (`isolateStop`), which the caller would wait for
- * uninterruptibly too, without that fiber.
+ * uninterruptibly too, without that fiber. Without a run (the service is down), what the
+ * service itself declares.
+ *
+ * @internal
  */
-const isSimpleStop = (s: ServiceImpl, run: Run): boolean => {
+export const isSimpleStop = (s: ServiceImpl, run: Run | undefined): boolean => {
   const o = s.options
-  return s.children.length === 0 && run.scope === undefined && run.runtimeChildren.size === 0 &&
-    s.decoded.stopTimeout === undefined && o.onStop === undefined && o.onShutdown === undefined &&
-    o.waitForShutdown !== true
+  return s.children.length === 0 && s.decoded.stopTimeout === undefined && o.onStop === undefined &&
+    o.onShutdown === undefined && o.waitForShutdown !== true &&
+    (run === undefined || (run.scope === undefined && run.runtimeChildren.size === 0))
 }
 
 const doStop = (s: ServiceImpl, fiber: Fiber.RuntimeFiber<unknown, unknown>): Effect.Effect<void> => {

@@ -200,18 +200,6 @@ const outerOf = (refs: FiberRefs.FiberRefs): OuterRefs => ({
   code: FiberRefs.getOrDefault(refs, runningCodeOf)
 })
 
-/** The error boundary of every task and future: a failure crashes the service or is logged. */
-export const guard = <A, E>(
-  s: ServiceImpl,
-  effect: Effect.Effect<A, E, any>,
-  name: string,
-  onError: "crash" | "log"
-): Effect.Effect<A | void> =>
-  Effect.catchAllCause(
-    s.userCode(Effect.annotateLogs(effect, "task", name)),
-    (cause) => taskFailed(s, cause, name, onError)
-  )
-
 const taskFailed = (s: ServiceImpl, cause: Cause.Cause<unknown>, name: string, onError: "crash" | "log"): Effect.Effect<void> => {
   if (Cause.isInterruptedOnly(cause)) return Effect.failCause(cause as Cause.Cause<never>)
   if (onError === "log") return s.log(LogLevel.Error, `Task ${name} failed`, cause)

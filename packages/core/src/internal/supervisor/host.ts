@@ -20,7 +20,6 @@ export type Host = Pick<
   | "log"
   | "crashWith"
   | "userCode"
-  | "guard"
   | "forkIn"
   | "forkGuarded"
 >

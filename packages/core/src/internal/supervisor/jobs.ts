@@ -75,24 +75,33 @@ export class Jobs {
           if (old.drop.has(e)) job.drop.add(e)
         }
       }
-      if (overlapping.size === 0 && this.quick(job)) return this.runInline(job)
+      if (overlapping.size === 0 && this.quick(job)) {
+        const body = this.claim(job)
+        return body === undefined ? Effect.void : body
+      }
       const fibers = [...overlapping].flatMap((old) => old.fiber === undefined ? [] : [old.fiber])
       return (fibers.length === 0 ? Effect.void : Fiber.interruptAll(fibers)).pipe(
         Effect.zipRight(Effect.suspend(() => {
-          const run = this.host.run
-          if (run === undefined || run.closed || this.host.stopSignalled) return Effect.void
-          for (const e of [...job.stop, ...job.start, ...job.drop]) e.job = job
-          this.jobs.add(job)
-          const body = this.runJob(job).pipe(Effect.ensuring(Effect.sync(() => this.endJob(job))))
-          return Effect.map(
-            this.host.forkGuarded(run, body, "supervisor-restart", "crash"),
-            (fiber) => {
-              job.fiber = fiber
-            }
-          )
+          const body = this.claim(job)
+          if (body === undefined) return Effect.void
+          return Effect.map(this.host.forkGuarded(this.host.run!, body, "supervisor-restart", "crash"), (fiber) => {
+            job.fiber = fiber
+          })
         }))
       )
     })
+  }
+
+  /**
+   * Makes `job` the one that covers its slots and returns its work (which ends it), unless the
+   * supervisor is no longer running.
+   */
+  private claim(job: Job): Effect.Effect<void> | undefined {
+    const run = this.host.run
+    if (run === undefined || run.closed || this.host.stopSignalled) return undefined
+    for (const e of [...job.stop, ...job.start, ...job.drop]) e.job = job
+    this.jobs.add(job)
+    return Effect.ensuring(this.runJob(job), Effect.sync(() => this.endJob(job)))
   }
 
   /**
@@ -106,14 +115,6 @@ export class Jobs {
     for (const e of job.stop) if (!runsNoUserCode(e.service)) return false
     for (const e of job.start) if (!runsNoUserCode(e.service)) return false
     return true
-  }
-
-  private runInline(job: Job): Effect.Effect<void> {
-    const run = this.host.run
-    if (run === undefined || run.closed || this.host.stopSignalled) return Effect.void
-    for (const e of [...job.stop, ...job.start, ...job.drop]) e.job = job
-    this.jobs.add(job)
-    return Effect.ensuring(this.runJob(job), Effect.sync(() => this.endJob(job)))
   }
 
   private endJob(job: Job): void {
