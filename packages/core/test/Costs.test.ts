@@ -6,9 +6,10 @@
  * the operation (every fiber started under it, whatever forks it).
  */
 import { describe, expect } from "@effect/vitest"
-import { Deferred, Effect, type Fiber, Metric, Supervisor as EffectSupervisor, TestClock } from "effect"
+import { Deferred, Effect, Fiber, Metric, Supervisor as EffectSupervisor, TestClock } from "effect"
 import type * as Context from "effect/Context"
 import { Service, Supervisor } from "@effect-mode/core"
+import type { ServiceImpl } from "../src/internal/service/impl.js"
 import { it } from "./support/it.js"
 
 /**
@@ -129,6 +130,25 @@ describe("costs", () => {
       expect(yield* timerKeys("Costs-metrics")).toBe(0)
       yield* TestClock.adjust("500 millis")
       expect(yield* timerKeys("Costs-metrics")).toBe(1)
+      yield* svc.stop
+    }))
+})
+
+describe("what a run holds", () => {
+  it.effect("ended futures leave the run's list of fibers, which stays within twice the live ones", () =>
+    Effect.gen(function*() {
+      const svc = yield* Service.make("Spawner", { tasks: [Service.task(() => Effect.never, { name: "idle" })] })
+      yield* svc.start
+      const run = (svc as ServiceImpl).run!
+      const held: Array<number> = []
+      for (let i = 0; i < 1_000; i++) {
+        const future = yield* svc.addFuture(Effect.void)
+        yield* Fiber.await(future)
+        held.push((run as unknown as { live: Array<unknown> }).live.length)
+      }
+      // Only the idle task is alive: what the run reads and what it holds are bounded by it.
+      expect(run.fibers.map((f) => f.name)).toEqual(["idle"])
+      expect(Math.max(...held)).toBeLessThanOrEqual(8)
       yield* svc.stop
     }))
 })

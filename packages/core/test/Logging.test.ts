@@ -45,4 +45,24 @@ describe("logging", () => {
       const polling = lines.find((l) => l.message === "polling")!
       expect(polling.annotations).toEqual({ service: "Consumer", servicePath: "App/Consumer", task: "poll" })
     }))
+
+  it.effect("a task's annotations are those of the start that forked it, start after start", () =>
+    Effect.gen(function*() {
+      const lines: Array<Captured> = []
+      const svc = yield* Service.make("Worker", {
+        tasks: [Service.task(() => Effect.log("working"), { name: "work" })]
+      })
+      const startAs = (request: number) =>
+        Effect.gen(function*() {
+          yield* Effect.annotateLogs(svc.start, "request", request)
+          yield* Effect.yieldNow()
+          yield* svc.stop
+        })
+      yield* captureLogs(Effect.zipRight(startAs(1), startAs(2)), lines)
+      const working = lines.filter((l) => l.message === "working").map((l) => l.annotations)
+      expect(working).toEqual([
+        { request: 1, service: "Worker", servicePath: "Worker", task: "work" },
+        { request: 2, service: "Worker", servicePath: "Worker", task: "work" }
+      ])
+    }))
 })

@@ -11,7 +11,7 @@ import type { ServiceImpl } from "../src/internal/service/impl.js"
 import { registeredCount } from "../src/internal/timerScheduler.js"
 import { it } from "./support/it.js"
 
-const runFibers = (svc: Service.Service): number => (svc as ServiceImpl).run?.fibers.size ?? -1
+const runFibers = (svc: Service.Service): number => (svc as ServiceImpl).run?.fibers.length ?? -1
 
 describe("timer scheduler", () => {
   it.effect("a running service's timer holds no fiber between ticks; the scheduler goes with the last timer", () =>

@@ -51,7 +51,7 @@ const taskSnapshots = (s: ServiceImpl, now: number): Effect.Effect<Array<Service
   const run = s.run
   if (run === undefined) return Effect.succeed([])
   return Effect.map(
-    Effect.forEach(Array.from(run.fibers), ([fiber, info]) =>
+    Effect.forEach(run.fibers.slice(), ({ fiber, ...info }) =>
       Effect.map(fiber.status, (status): ServiceGraph.TaskSnapshot => ({
         name: info.name,
         fiberId: fiber.id().id,

@@ -28,14 +28,15 @@ export interface ScheduledTask extends TaskInfo {
 /**
  * What one start of a service owns until the matching stop: its task and future fibers,
  * the scope of its contexts and finalizers (made on first use), and the children added
- * with `addRuntimeDependency`. One plain set of fibers per run, interrupted all at once,
+ * with `addRuntimeDependency`. One plain list of fibers per run, interrupted all at once,
  * costs less than a scope finalizer per fiber.
  */
 export class Run {
-  readonly fibers = new Map<Fiber.RuntimeFiber<unknown, unknown>, TaskInfo>()
-  // The sets below are made on first use: most runs have no runtime child, many no timer.
+  // Made on first use: most runs have no runtime child, many no timer, some no task fiber.
+  private live: Array<LiveFiber> | undefined = undefined
+  private pruneAt = PRUNE_MIN
   private children: Set<ServiceImpl> | undefined = undefined
-  private timers: Set<ScheduledTask> | undefined = undefined
+  private timers: Array<ScheduledTask> | undefined = undefined
   scope: Scope.CloseableScope | undefined = undefined
   closed = false
   nextFutureId = 1
@@ -58,35 +59,52 @@ export class Run {
   }
 
   /** Timers and crontabs registered with the timer scheduler, cancelled by the run's teardown. */
-  get scheduled(): ReadonlySet<ScheduledTask> {
-    return this.timers ?? none
+  get scheduled(): ReadonlyArray<ScheduledTask> {
+    return this.timers ?? noTimers
   }
   addScheduled(task: ScheduledTask): void {
-    ;(this.timers ??= new Set()).add(task)
+    // A literal holds one slot; an empty array or a set would take room for more at once.
+    if (this.timers === undefined) this.timers = [task]
+    else this.timers.push(task)
   }
   /** The timers and crontabs, forgotten by the run. */
   takeScheduled(): Array<ScheduledTask> {
-    const timers = this.timers === undefined ? [] : Array.from(this.timers)
+    const timers = this.timers ?? []
     this.timers = undefined
     return timers
   }
 
+  /**
+   * Adds a fiber of the run. A fiber that ends is not removed by an observer of its own (a
+   * closure per fiber): the list drops ended fibers when it has doubled since the last time,
+   * and whenever it is read, so it holds at most twice the live fibers.
+   */
   add(fiber: Fiber.RuntimeFiber<any, any>, name: string, startedAt: number): void {
-    this.fibers.set(fiber, { name, startedAt })
-    fiber.addObserver(() => {
-      this.fibers.delete(fiber)
-    })
+    const entry = new LiveFiber(fiber, name, startedAt)
+    const live = this.live
+    // A literal holds one slot; an empty array would take room for 17 at its first push.
+    if (live === undefined) return void (this.live = [entry])
+    if (live.length >= this.pruneAt) this.pruneAt = Math.max(PRUNE_MIN, 2 * prune(live))
+    live.push(entry)
+  }
+
+  /** The fibers of the run that have not ended, with their names and start instants. */
+  get fibers(): ReadonlyArray<LiveFiber> {
+    const live = this.live
+    if (live === undefined) return noFibers
+    prune(live)
+    return live
   }
 
   /** Interrupts every fiber of the run first, then awaits them all. */
   get interruptAll(): Effect.Effect<void> {
-    return Effect.suspend(() => Fiber.interruptAll(Array.from(this.fibers.keys())))
+    return Effect.suspend(() => Fiber.interruptAll(this.fibers.map((live) => live.fiber)))
   }
 
   /** One line per live fiber: name, status, age and span chain (suspended fibers have no stack). */
   describe(now: number): Effect.Effect<Array<readonly [string, string]>> {
     return Effect.map(
-      Effect.forEach(Array.from(this.fibers), ([fiber, info]) =>
+      Effect.forEach(this.fibers.slice(), ({ fiber, ...info }) =>
         Effect.map(fiber.status, (status) => [`${info.name} #${fiber.id().id}`, describeFiber(fiber, status._tag, info, now)] as const)),
       (lines) => {
         for (const task of this.scheduled) {
@@ -101,6 +119,25 @@ export class Run {
 }
 
 const none: ReadonlySet<never> = new Set<never>()
+const noFibers: ReadonlyArray<never> = []
+const noTimers: ReadonlyArray<never> = []
+const PRUNE_MIN = 8
+
+/** A fiber of a run, with what describes it. */
+export class LiveFiber implements TaskInfo {
+  constructor(readonly fiber: Fiber.RuntimeFiber<unknown, unknown>, readonly name: string, readonly startedAt: number) {}
+}
+
+/** Drops the ended fibers from `live`, in place; returns how many are left. */
+const prune = (live: Array<LiveFiber>): number => {
+  let kept = 0
+  for (let i = 0; i < live.length; i++) {
+    const entry = live[i]!
+    if (entry.fiber.unsafePoll() === null) live[kept++] = entry
+  }
+  live.length = kept
+  return kept
+}
 
 const spanChain = (fiber: Fiber.RuntimeFiber<unknown, unknown>): Array<string> => {
   const names: Array<string> = []

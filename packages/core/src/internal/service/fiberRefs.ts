@@ -10,7 +10,8 @@ import type * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import * as FiberRef from "effect/FiberRef"
-import type * as FiberRefs from "effect/FiberRefs"
+import * as FiberRefs from "effect/FiberRefs"
+import type * as FiberId from "effect/FiberId"
 import type * as HashMap from "effect/HashMap"
 import type { ServiceImpl } from "./impl.js"
 
@@ -84,4 +85,56 @@ export const setRefs = (fiber: Fiber.RuntimeFiber<unknown, unknown>, refs: Fiber
   if (typeof f.setFiberRefs !== "function") return Effect.setFiberRefs(refs)
   f.setFiberRefs(refs)
   return Effect.void
+}
+
+/**
+ * The value of `ref` in `refs`: `FiberRefs.getOrDefault` without its `Option` (the start path
+ * reads a few refs per task).
+ *
+ * @internal
+ */
+export const refValue = <A>(refs: FiberRefs.FiberRefs, ref: FiberRef.FiberRef<A>): A => {
+  const stack = refs.locals.get(ref)
+  return stack === undefined ? initialOf(ref) : stack[0][1]
+}
+
+const initials = new WeakMap<FiberRef.FiberRef<any>, unknown>()
+const noRefs = FiberRefs.unsafeMake(new Map())
+
+/** The initial value of `ref` (what a fiber that never set it reads), looked up once per ref. */
+const initialOf = <A>(ref: FiberRef.FiberRef<A>): A => {
+  if (initials.has(ref)) return initials.get(ref) as A
+  const initial = FiberRefs.getOrDefault(noRefs, ref)
+  initials.set(ref, initial)
+  return initial
+}
+
+/** @internal */
+export type RefValue = readonly [FiberRef.FiberRef<any>, unknown]
+
+/**
+ * `FiberRefs.updateManyAs(refs, { entries })` with each ref set once, by `id`: one copy of the
+ * map, filled by `forEach` (no iterator per entry), and no comparison of the old value with
+ * the new one (the callers set values they know to be new).
+ *
+ * @internal
+ */
+export const updatedAs = (refs: FiberRefs.FiberRefs, id: FiberId.Single, values: ReadonlyArray<RefValue>): FiberRefs.FiberRefs => {
+  const locals = new Map<FiberRef.FiberRef<any>, readonly [readonly [FiberId.Single, any], ...Array<readonly [FiberId.Single, any]>]>()
+  refs.locals.forEach((stack, ref) => {
+    locals.set(ref, stack)
+  })
+  for (let i = 0; i < values.length; i++) {
+    const [ref, value] = values[i]!
+    const stack = locals.get(ref)
+    locals.set(
+      ref,
+      stack === undefined
+        ? [[id, value]]
+        : stack[0][0].id === id.id && stack[0][0].startTimeMillis === id.startTimeMillis
+        ? [[id, value], ...stack.slice(1)]
+        : [[id, value], ...stack]
+    )
+  }
+  return FiberRefs.unsafeMake(locals)
 }

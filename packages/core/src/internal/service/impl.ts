@@ -37,7 +37,6 @@ import * as restart from "./restart.js"
 import * as start from "./start.js"
 import * as stop from "./stop.js"
 import * as tasks from "./tasks.js"
-import type { TaskAnnotations } from "./tasks.js"
 import * as tree from "./tree.js"
 import { decodeServiceOptions, type Decoded } from "./validate.js"
 import * as waiting from "./waiting.js"
@@ -137,8 +136,6 @@ export class ServiceImpl implements Service.Service {
   crashStopper: Fiber.RuntimeFiber<void> | undefined = undefined
   /** Set by the owner of a composed service (a supervisor). */
   extension: Extension | undefined = undefined
-  /** tasks.ts: the log annotations of the tasks, kept from one start to the next. */
-  taskAnnotations: TaskAnnotations | undefined = undefined
 
   readonly decoded: Decoded
   readonly mundane: LogLevel.LogLevel

@@ -124,7 +124,7 @@ const restartFailed = (s: ServiceImpl, cause: Cause.Cause<unknown>): Effect.Effe
 export const runsNoUserCode = (s: ServiceImpl): boolean => {
   const o = s.options
   const run = s.run
-  return isSimpleStop(s, run) && (run === undefined || run.fibers.size === 0) &&
+  return isSimpleStop(s, run) && (run === undefined || run.fibers.length === 0) &&
     o.onRestart === undefined && o.onStart === undefined && o.onStarted === undefined &&
     (s.firstStartDone || o.onFirstStart === undefined) && (s.depsAdded || o.dependencies === undefined)
 }

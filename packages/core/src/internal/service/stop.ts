@@ -168,8 +168,8 @@ const stopChildren = (
 const releaseRun = (s: ServiceImpl, run: Run, withHooks: boolean): Effect.Effect<void> => {
   run.closed = true
   const steps: Array<Effect.Effect<void>> = []
-  if (run.scheduled.size > 0) steps.push(cancelScheduled(run))
-  if (run.fibers.size > 0) steps.push(stopStep(s, "interrupting tasks", run.interruptAll))
+  if (run.scheduled.length > 0) steps.push(cancelScheduled(run))
+  if (run.fibers.length > 0) steps.push(stopStep(s, "interrupting tasks", run.interruptAll))
   if (run.scope !== undefined) {
     const scope = run.scope
     steps.push(stopStep(s, "releasing contexts", Scope.close(scope, Exit.void)))

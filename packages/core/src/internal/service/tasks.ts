@@ -10,7 +10,6 @@ import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import type * as Fiber from "effect/Fiber"
-import type * as FiberId from "effect/FiberId"
 import * as FiberRef from "effect/FiberRef"
 import * as FiberRefs from "effect/FiberRefs"
 import * as HashMap from "effect/HashMap"
@@ -18,7 +17,16 @@ import * as LogLevel from "effect/LogLevel"
 import * as Scope from "effect/Scope"
 import type * as Service from "../../Service.js"
 import type { Run } from "../run.js"
-import { onStopFiber, type OuterRefs, runningCodeOf, setRefs, withOuterRefs } from "./fiberRefs.js"
+import {
+  onStopFiber,
+  type OuterRefs,
+  type RefValue,
+  refValue,
+  runningCodeOf,
+  setRefs,
+  updatedAs,
+  withOuterRefs
+} from "./fiberRefs.js"
 import type { ServiceImpl } from "./impl.js"
 import { defaultName, type NamedTask, runAs } from "./task.js"
 import * as tree from "./tree.js"
@@ -42,15 +50,28 @@ export const forkTasks = (
  */
 class Forking {
   readonly outer: FiberRefs.FiberRefs
-  readonly annotations: TaskAnnotations
   private outerValues: OuterRefs | undefined = undefined
+  private base: HashMap.HashMap<string, unknown> | undefined = undefined
   constructor(readonly s: ServiceImpl, readonly run: Run, readonly fiber: Fiber.RuntimeFiber<unknown, unknown>) {
     this.outer = fiber.getFiberRefs()
-    this.annotations = taskAnnotations(s, FiberRefs.getOrDefault(this.outer, FiberRef.currentLogAnnotations))
   }
   /** What the error boundary runs with: the starting fiber's refs. */
   get outerRefs(): OuterRefs {
     return this.outerValues ??= outerOf(this.outer)
+  }
+  /**
+   * The log annotations of the task `name`: the starting fiber's, plus `service`,
+   * `servicePath` and `task`. Made for each start, not kept by the service: a stopped
+   * service holds none of them.
+   */
+  annotationsOf(name: string): HashMap.HashMap<string, unknown> {
+    const s = this.s
+    const base = this.base ??= HashMap.set(
+      HashMap.set(refValue(this.outer, FiberRef.currentLogAnnotations), "service", s.label),
+      "servicePath",
+      tree.path(s)
+    )
+    return HashMap.set(base, "task", name)
   }
   /**
    * The FiberRefs the task `name` runs with: the starting fiber's, plus what `userCode` sets
@@ -58,47 +79,16 @@ class Forking {
    * copy of the map, whatever the number of refs.
    */
   refsFor(name: string): FiberRefs.FiberRefs {
-    const { fiber, outer, s } = this
-    const parent = fiber.id()
-    const entries: Array<readonly [FiberRef.FiberRef<any>, readonly [readonly [FiberId.Runtime, unknown]]]> = [
-      [FiberRef.currentLogAnnotations, [[parent, this.annotations.of(name)]]]
-    ]
-    if (FiberRefs.getOrDefault(outer, runningCodeOf) !== s) entries.push([runningCodeOf, [[parent, s]]])
+    const { outer, s } = this
+    const values: Array<RefValue> = [[FiberRef.currentLogAnnotations, this.annotationsOf(name)]]
+    if (refValue(outer, runningCodeOf) !== s) values.push([runningCodeOf, s])
     // Merging an empty context (a service made without requirements) changes nothing.
     if (s.context.unsafeMap.size > 0) {
-      entries.push([FiberRef.currentContext, [[parent, Context.merge(FiberRefs.getOrDefault(outer, FiberRef.currentContext), s.context)]]])
+      values.push([FiberRef.currentContext, Context.merge(refValue(outer, FiberRef.currentContext), s.context)])
     }
-    if (FiberRefs.getOrDefault(outer, onStopFiber)) entries.push([onStopFiber, [[parent, false]]])
-    return FiberRefs.updateManyAs(outer, { entries: entries as any })
+    if (refValue(outer, onStopFiber)) values.push([onStopFiber, false])
+    return updatedAs(outer, this.fiber.id(), values)
   }
-}
-
-/**
- * The log annotations of a service's tasks: the starting fiber's, plus `service`,
- * `servicePath` and `task`. Kept by the service while the starting fiber's annotations and
- * its path stay the same (a restart usually starts from the same ones), so that a start
- * does not rebuild them.
- *
- * @internal
- */
-export class TaskAnnotations {
-  private readonly byTask = new Map<string, HashMap.HashMap<string, unknown>>()
-  readonly base: HashMap.HashMap<string, unknown>
-  constructor(readonly outer: HashMap.HashMap<string, unknown>, readonly path: string, label: string) {
-    this.base = HashMap.set(HashMap.set(outer, "service", label), "servicePath", path)
-  }
-  of(task: string): HashMap.HashMap<string, unknown> {
-    let annotations = this.byTask.get(task)
-    if (annotations === undefined) this.byTask.set(task, annotations = HashMap.set(this.base, "task", task))
-    return annotations
-  }
-}
-
-const taskAnnotations = (s: ServiceImpl, outer: HashMap.HashMap<string, unknown>): TaskAnnotations => {
-  const path = tree.path(s)
-  const known = s.taskAnnotations
-  if (known !== undefined && known.outer === outer && known.path === path) return known
-  return s.taskAnnotations = new TaskAnnotations(outer, path, s.label)
 }
 
 const forkFrom = (forking: Forking, tasks: ReadonlyArray<Service.Task<any, any>>, index: number): Effect.Effect<unknown> => {
@@ -180,24 +170,20 @@ export const forkGuarded = <A, E>(
   }))
 
 /** The refs of `fiber` (the current fiber) with `outer`'s values: one copy of the map. */
-const withOuter = (fiber: Fiber.RuntimeFiber<unknown, unknown>, outer: OuterRefs): FiberRefs.FiberRefs => {
-  const id = fiber.id()
-  return FiberRefs.updateManyAs(fiber.getFiberRefs(), {
-    entries: [
-      [FiberRef.currentLogAnnotations, [[id, outer.annotations]]],
-      [FiberRef.currentContext, [[id, outer.context]]],
-      [onStopFiber, [[id, outer.onStop]]],
-      [runningCodeOf, [[id, outer.code]]]
-    ] as any
-  })
-}
+const withOuter = (fiber: Fiber.RuntimeFiber<unknown, unknown>, outer: OuterRefs): FiberRefs.FiberRefs =>
+  updatedAs(fiber.getFiberRefs(), fiber.id(), [
+    [FiberRef.currentLogAnnotations, outer.annotations],
+    [FiberRef.currentContext, outer.context],
+    [onStopFiber, outer.onStop],
+    [runningCodeOf, outer.code]
+  ])
 
 /** What the error boundary of a task forked from a fiber holding `refs` runs with. */
 const outerOf = (refs: FiberRefs.FiberRefs): OuterRefs => ({
-  annotations: FiberRefs.getOrDefault(refs, FiberRef.currentLogAnnotations),
-  context: FiberRefs.getOrDefault(refs, FiberRef.currentContext),
-  onStop: FiberRefs.getOrDefault(refs, onStopFiber),
-  code: FiberRefs.getOrDefault(refs, runningCodeOf)
+  annotations: refValue(refs, FiberRef.currentLogAnnotations),
+  context: refValue(refs, FiberRef.currentContext),
+  onStop: refValue(refs, onStopFiber),
+  code: refValue(refs, runningCodeOf)
 })
 
 const taskFailed = (s: ServiceImpl, cause: Cause.Cause<unknown>, name: string, onError: "crash" | "log"): Effect.Effect<void> => {
