@@ -19,11 +19,15 @@ export const depth = (s: ServiceImpl): number => {
   return n
 }
 
-/** The labels from the root down to `s`, joined with "/". */
+/**
+ * The labels from the root down to `s`, joined with "/": one flat string (a `join`), not a
+ * chain of concatenations, which V8 would keep as a rope of one node per "/" and label.
+ */
 export const path = (s: ServiceImpl): string => {
-  let result = s.label
-  for (let p = s.parent; p !== undefined; p = p.parent) result = `${p.label}/${result}`
-  return result
+  if (s.parent === undefined) return s.label
+  const labels: Array<string> = []
+  for (let p: ServiceImpl | undefined = s; p !== undefined; p = p.parent) labels.push(p.label)
+  return labels.reverse().join("/")
 }
 
 /** True when `other` is `s` or one of its descendants. */
