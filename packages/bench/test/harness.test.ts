@@ -58,9 +58,13 @@ describe("bench harness", () => {
     expect(mode["startFibers"]).toBe(1.01)
     expect(bare["startFibers"]).toBe(2)
     expect(mode["restartFibers"]).toBe(1)
-    expect(mode["startSteps"]).toBeGreaterThan(0)
-    expect(mode["stopSteps"]).toBeGreaterThan(0)
     expect(mode["restartSteps"]).toBeGreaterThan(0)
+    // Counts, not times: a start and a stop take fewer run-loop steps than bare Effect's
+    // (issue 16; 24 and 39 against 47 and 76 when this was written).
+    expect(mode["startSteps"]).toBeGreaterThan(0)
+    expect(mode["startSteps"]!).toBeLessThan(bare["startSteps"]!)
+    expect(mode["stopSteps"]).toBeGreaterThan(0)
+    expect(mode["stopSteps"]!).toBeLessThan(bare["stopSteps"]!)
   })
 
   it("runs a subject in a child process and reads its row back", async () => {

@@ -6,7 +6,7 @@
  * @internal
  */
 import * as Effect from "effect/Effect"
-import * as Fiber from "effect/Fiber"
+import type * as Fiber from "effect/Fiber"
 import type * as Scope from "effect/Scope"
 import type { ServiceImpl } from "./service.js"
 
@@ -96,9 +96,19 @@ export class Run {
     return live
   }
 
-  /** Interrupts every fiber of the run first, then awaits them all. */
+  /**
+   * Interrupts every fiber of the run first, then awaits them all: `Fiber.interruptAll`
+   * without its generator (a run usually has one fiber or two).
+   */
   get interruptAll(): Effect.Effect<void> {
-    return Effect.suspend(() => Fiber.interruptAll(this.fibers.map((live) => live.fiber)))
+    return Effect.withFiberRuntime((self) => {
+      const live = this.fibers
+      const id = self.id()
+      for (let i = 0; i < live.length; i++) live[i]!.fiber.unsafeInterruptAsFork(id)
+      if (live.length === 1) return Effect.asVoid(live[0]!.fiber.await)
+      const fibers = live.map((entry) => entry.fiber)
+      return Effect.forEach(fibers, (fiber) => fiber.await, { discard: true })
+    })
   }
 
   /** One line per live fiber: name, status, age and span chain (suspended fibers have no stack). */

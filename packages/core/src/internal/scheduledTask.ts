@@ -159,11 +159,15 @@ export const registerOn = <E, R>(
 }
 
 /**
- * The run's teardown: removes its timers and crontabs from the scheduler (the last one there
- * ends the scheduler's fiber).
+ * The run's teardown: removes its timers and crontabs from the scheduler, now (call it where
+ * the effect would run). The effect left is the scheduler's teardown, when the run had its
+ * last timers (its fiber ends), else undefined.
  */
-export const cancelScheduled = (run: Run): Effect.Effect<void> =>
-  Effect.suspend(() => {
-    const slots = run.takeScheduled() as Array<Slot>
-    return Effect.forEach(slots, (slot) => slot.handle === undefined ? Effect.void : slot.handle.cancel, { discard: true })
-  })
+export const cancelScheduled = (run: Run): Effect.Effect<void> | undefined => {
+  let left: Array<Effect.Effect<void>> | undefined = undefined
+  for (const slot of run.takeScheduled() as Array<Slot>) {
+    const close = slot.handle?.cancelNow()
+    if (close !== undefined) (left ??= []).push(close)
+  }
+  return left === undefined ? undefined : Effect.all(left, { discard: true })
+}

@@ -45,13 +45,19 @@ export class TimerHandle {
 
   /** Removes the timer; the last one tears the scheduler down. Idempotent. */
   get cancel(): Effect.Effect<void> {
-    return Effect.suspend(() => {
-      if (this.cancelled) return Effect.void
-      this.cancelled = true
-      const scheduler = this.scheduler
-      scheduler.remove(this)
-      return --scheduler.live > 0 ? Effect.void : scheduler.close()
-    })
+    return Effect.suspend(() => this.cancelNow() ?? Effect.void)
+  }
+
+  /**
+   * `cancel`, done now (call it where the effect would run): the effect left is the
+   * scheduler's teardown when this was its last timer, else undefined.
+   */
+  cancelNow(): Effect.Effect<void> | undefined {
+    if (this.cancelled) return undefined
+    this.cancelled = true
+    const scheduler = this.scheduler
+    scheduler.remove(this)
+    return --scheduler.live > 0 ? undefined : scheduler.close()
   }
 }
 

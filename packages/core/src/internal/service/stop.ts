@@ -168,7 +168,9 @@ const stopChildren = (
 const releaseRun = (s: ServiceImpl, run: Run, withHooks: boolean): Effect.Effect<void> => {
   run.closed = true
   const steps: Array<Effect.Effect<void>> = []
-  if (run.scheduled.length > 0) steps.push(cancelScheduled(run))
+  // The timers leave the scheduler now; what may be left is its fiber's end.
+  const closing = run.scheduled.length > 0 ? cancelScheduled(run) : undefined
+  if (closing !== undefined) steps.push(closing)
   if (run.fibers.length > 0) steps.push(stopStep(s, "interrupting tasks", run.interruptAll))
   if (run.scope !== undefined) {
     const scope = run.scope
@@ -179,7 +181,7 @@ const releaseRun = (s: ServiceImpl, run: Run, withHooks: boolean): Effect.Effect
   steps.push(Effect.sync(() => {
     for (const child of run.takeRuntimeChildren()) tree.detach(child)
   }))
-  return steps.length === 1 ? steps[0]! : Effect.all(steps, { discard: true })
+  return steps.length === 1 ? steps[0]! : steps.length === 2 ? Effect.zipRight(steps[0]!, steps[1]!) : Effect.all(steps, { discard: true })
 }
 
 const awaitShutdown = (s: ServiceImpl): Effect.Effect<void> => {
