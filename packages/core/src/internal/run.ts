@@ -33,7 +33,7 @@ export interface ScheduledTask extends TaskInfo {
  */
 export class Run {
   // Made on first use: most runs have no runtime child, many no timer, some no task fiber.
-  private live: Array<LiveFiber> | undefined = undefined
+  private live: Array<Entry> | undefined = undefined
   private pruneAt = PRUNE_MIN
   private children: Set<ServiceImpl> | undefined = undefined
   private timers: Array<ScheduledTask> | undefined = undefined
@@ -75,12 +75,28 @@ export class Run {
   }
 
   /**
-   * Adds a fiber of the run. A fiber that ends is not removed by an observer of its own (a
-   * closure per fiber): the list drops ended fibers when it has doubled since the last time,
-   * and whenever it is read, so it holds at most twice the live fibers.
+   * Adds a fiber that lives as long as the run, or nearly (a task started with it). It has no
+   * observer of its own (a closure per fiber): the list drops ended fibers when it has doubled
+   * since the last time, and whenever it is read, so it holds at most twice the live fibers.
    */
   add(fiber: Fiber.RuntimeFiber<any, any>, name: string, startedAt: number): void {
-    const entry = new LiveFiber(fiber, name, startedAt)
+    this.push(new Entry(fiber, name, startedAt))
+  }
+
+  /**
+   * Adds a fiber that may end long before the run (a future, a timer's tick): when it ends,
+   * the list lets go of it at once, so that it is not kept alive (and promoted to the old
+   * generation) by the run until the next pruning.
+   */
+  addShortLived(fiber: Fiber.RuntimeFiber<any, any>, name: string, startedAt: number): void {
+    const entry = new Entry(fiber, name, startedAt)
+    this.push(entry)
+    fiber.addObserver(() => {
+      entry.fiber = undefined
+    })
+  }
+
+  private push(entry: Entry): void {
     const live = this.live
     // A literal holds one slot; an empty array would take room for 17 at its first push.
     if (live === undefined) return void (this.live = [entry])
@@ -93,7 +109,7 @@ export class Run {
     const live = this.live
     if (live === undefined) return noFibers
     prune(live)
-    return live
+    return live as ReadonlyArray<LiveFiber>
   }
 
   /**
@@ -133,17 +149,22 @@ const noFibers: ReadonlyArray<never> = []
 const noTimers: ReadonlyArray<never> = []
 const PRUNE_MIN = 8
 
-/** A fiber of a run, with what describes it. */
-export class LiveFiber implements TaskInfo {
-  constructor(readonly fiber: Fiber.RuntimeFiber<unknown, unknown>, readonly name: string, readonly startedAt: number) {}
+/** A fiber of a run that has not ended, with what describes it. */
+export interface LiveFiber extends TaskInfo {
+  readonly fiber: Fiber.RuntimeFiber<unknown, unknown>
 }
 
-/** Drops the ended fibers from `live`, in place; returns how many are left. */
-const prune = (live: Array<LiveFiber>): number => {
+/** An entry of the run's list: its fiber is let go of when a short-lived one ends. */
+class Entry implements TaskInfo {
+  constructor(public fiber: Fiber.RuntimeFiber<unknown, unknown> | undefined, readonly name: string, readonly startedAt: number) {}
+}
+
+/** Drops the ended fibers from `live`, in place, keeping the order; returns how many are left. */
+const prune = (live: Array<Entry>): number => {
   let kept = 0
   for (let i = 0; i < live.length; i++) {
     const entry = live[i]!
-    if (entry.fiber.unsafePoll() === null) live[kept++] = entry
+    if (entry.fiber !== undefined && entry.fiber.unsafePoll() === null) live[kept++] = entry
   }
   live.length = kept
   return kept

@@ -207,7 +207,7 @@ export const forkIn = <A, E>(
       // Fibers inherit the interruptibility of the fiber that forks them: a task forked
       // during the (uninterruptible) start must itself be interruptible.
       return Effect.map(Effect.forkDaemon(Effect.interruptible(effect)), (fiber) => {
-        run.add(fiber, name, now)
+        run.addShortLived(fiber, name, now)
         return fiber
       })
     })))
