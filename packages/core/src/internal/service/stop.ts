@@ -178,10 +178,22 @@ const releaseRun = (s: ServiceImpl, run: Run, withHooks: boolean): Effect.Effect
   }
   const onShutdown = withHooks ? s.options.onShutdown : undefined
   if (onShutdown !== undefined) steps.push(stopHook(s, "onShutdown", onShutdown))
-  steps.push(Effect.sync(() => {
-    for (const child of run.takeRuntimeChildren()) tree.detach(child)
-  }))
-  return steps.length === 1 ? steps[0]! : steps.length === 2 ? Effect.zipRight(steps[0]!, steps[1]!) : Effect.all(steps, { discard: true })
+  // A closed run takes no new runtime child: with none now, there is none to detach.
+  if (run.runtimeChildren.size > 0) {
+    steps.push(Effect.sync(() => {
+      for (const child of run.takeRuntimeChildren()) tree.detach(child)
+    }))
+  }
+  switch (steps.length) {
+    case 0:
+      return Effect.void
+    case 1:
+      return steps[0]!
+    case 2:
+      return Effect.zipRight(steps[0]!, steps[1]!)
+    default:
+      return Effect.all(steps, { discard: true })
+  }
 }
 
 const awaitShutdown = (s: ServiceImpl): Effect.Effect<void> => {
