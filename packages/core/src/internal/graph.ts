@@ -51,12 +51,12 @@ const taskSnapshots = (s: ServiceImpl, now: number): Effect.Effect<Array<Service
   const run = s.run
   if (run === undefined) return Effect.succeed([])
   return Effect.map(
-    Effect.forEach(run.fibers.slice(), ({ fiber, ...info }) =>
+    Effect.forEach(run.fibers.slice(), ({ fiber, name, startedAt }) =>
       Effect.map(fiber.status, (status): ServiceGraph.TaskSnapshot => ({
-        name: info.name,
+        name,
         fiberId: fiber.id().id,
         status: status._tag,
-        ageMillis: Math.max(0, now - info.startedAt)
+        ageMillis: Math.max(0, now - startedAt)
       }))),
     (tasks) => {
       for (const task of run.scheduled) {

@@ -130,8 +130,8 @@ export class Run {
   /** One line per live fiber: name, status, age and span chain (suspended fibers have no stack). */
   describe(now: number): Effect.Effect<Array<readonly [string, string]>> {
     return Effect.map(
-      Effect.forEach(this.fibers.slice(), ({ fiber, ...info }) =>
-        Effect.map(fiber.status, (status) => [`${info.name} #${fiber.id().id}`, describeFiber(fiber, status._tag, info, now)] as const)),
+      Effect.forEach(this.fibers.slice(), (live) =>
+        Effect.map(live.fiber.status, (status) => [`${live.name} #${live.fiber.id().id}`, describeFiber(status._tag, live, now)] as const)),
       (lines) => {
         for (const task of this.scheduled) {
           if (task.pending) {
@@ -188,9 +188,9 @@ const spanChain = (fiber: Fiber.RuntimeFiber<unknown, unknown>): Array<string> =
 const formatAge = (millis: number): string =>
   millis < 1000 ? `${millis}ms` : millis < 60_000 ? `${(millis / 1000).toFixed(1)}s` : `${(millis / 60_000).toFixed(1)}m`
 
-const describeFiber = (fiber: Fiber.RuntimeFiber<unknown, unknown>, status: string, info: TaskInfo, now: number): string => {
-  const spans = spanChain(fiber)
-  return `status=${status} age=${formatAge(Math.max(0, now - info.startedAt))}` +
+const describeFiber = (status: string, live: LiveFiber, now: number): string => {
+  const spans = spanChain(live.fiber)
+  return `status=${status} age=${formatAge(Math.max(0, now - live.startedAt))}` +
     (spans.length > 0 ? ` spans=${spans.join(" < ")}` : "")
 }
 

@@ -164,6 +164,7 @@ export const registerOn = <E, R>(
  * last timers (its fiber ends), else undefined.
  */
 export const cancelScheduled = (run: Run): Effect.Effect<void> | undefined => {
+  if (run.scheduled.length === 0) return undefined
   let left: Array<Effect.Effect<void>> | undefined = undefined
   for (const slot of run.takeScheduled() as Array<Slot>) {
     const close = slot.handle?.cancelNow()

@@ -8,6 +8,7 @@
  */
 import type * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
+import * as Equal from "effect/Equal"
 import * as Fiber from "effect/Fiber"
 import * as FiberRef from "effect/FiberRef"
 import * as FiberRefs from "effect/FiberRefs"
@@ -131,7 +132,7 @@ export const updatedAs = (refs: FiberRefs.FiberRefs, id: FiberId.Single, values:
       ref,
       stack === undefined
         ? [[id, value]]
-        : stack[0][0].id === id.id && stack[0][0].startTimeMillis === id.startTimeMillis
+        : stack[0][0][Equal.symbol](id)
         ? [[id, value], ...stack.slice(1)]
         : [[id, value], ...stack]
     )

@@ -169,7 +169,7 @@ const releaseRun = (s: ServiceImpl, run: Run, withHooks: boolean): Effect.Effect
   run.closed = true
   const steps: Array<Effect.Effect<void>> = []
   // The timers leave the scheduler now; what may be left is its fiber's end.
-  const closing = run.scheduled.length > 0 ? cancelScheduled(run) : undefined
+  const closing = cancelScheduled(run)
   if (closing !== undefined) steps.push(closing)
   if (run.fibers.length > 0) steps.push(stopStep(s, "interrupting tasks", run.interruptAll))
   if (run.scope !== undefined) {
