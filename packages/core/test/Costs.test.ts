@@ -155,4 +155,33 @@ describe("what a run holds", () => {
       expect(Math.max(...held)).toBeLessThanOrEqual(8)
       yield* svc.stop
     }))
+
+  it.effect("a timer keeps what its refs are made of until its first tick; one start's timers share it", () =>
+    Effect.gen(function*() {
+      let ticks = 0
+      const make = (label: string) =>
+        Service.make(label, { tasks: [Service.timer("1 second", () => Effect.sync(() => ticks++), { name: "tick" })] })
+      const root = yield* make("Refs-root")
+      const child = yield* make("Refs-child")
+      yield* root.addDependency(child)
+      yield* root.start
+      interface Waiting {
+        readonly refs: unknown
+      }
+      const slotOf = (s: Service.Service) => (s as ServiceImpl).run!.scheduled[0] as unknown as Waiting
+      const recipe = (s: Service.Service) => slotOf(s).refs as { readonly outer: unknown; readonly name: string }
+      // Before the first tick: no map of its own, but the starting fiber's refs, shared.
+      expect(recipe(root).constructor.name).toBe("TaskRefs")
+      expect(recipe(child).outer).toBe(recipe(root).outer)
+      expect(recipe(child).name).toBe("tick")
+      yield* TestClock.adjust("1 second")
+      expect(ticks).toBe(2)
+      // From the first tick on, the refs made then are kept, not made again at every tick.
+      const made = slotOf(child).refs
+      expect(made).not.toHaveProperty("outer")
+      yield* TestClock.adjust("1 second")
+      expect(ticks).toBe(4)
+      expect(slotOf(child).refs).toBe(made)
+      yield* root.stop
+    }))
 })

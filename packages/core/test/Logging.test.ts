@@ -1,5 +1,5 @@
 import { describe, expect } from "@effect/vitest"
-import { Effect } from "effect"
+import { Effect, TestClock } from "effect"
 import { Service } from "@effect-mode/core"
 import { it } from "./support/it.js"
 import { captureLogs, type Captured } from "./support/logs.js"
@@ -63,6 +63,37 @@ describe("logging", () => {
       expect(working).toEqual([
         { request: 1, service: "Worker", servicePath: "Worker", task: "work" },
         { request: 2, service: "Worker", servicePath: "Worker", task: "work" }
+      ])
+    }))
+
+  it.effect("a timer's and a crontab's ticks log with the annotations of the start that registered them", () =>
+    Effect.gen(function*() {
+      const lines: Array<Captured> = []
+      const root = yield* Service.make("App")
+      const svc = yield* Service.make("Poller", {
+        tasks: [
+          Service.timer("1 second", () => Effect.log("tick"), { name: "tick" }),
+          Service.crontab("* * * * *", () => Effect.log("cron"), { name: "cron" })
+        ]
+      })
+      yield* root.addDependency(svc)
+      yield* captureLogs(
+        Effect.gen(function*() {
+          yield* Effect.annotateLogs(root.start, "request", 7)
+          yield* TestClock.adjust("2 minutes")
+          yield* root.stop
+        }),
+        lines
+      )
+      const ticks = lines.filter((l) => l.message === "tick").map((l) => l.annotations)
+      expect(ticks.length).toBeGreaterThan(1)
+      for (const annotations of ticks) {
+        expect(annotations).toEqual({ request: 7, service: "Poller", servicePath: "App/Poller", task: "tick" })
+      }
+      const crons = lines.filter((l) => l.message === "cron").map((l) => l.annotations)
+      expect(crons).toEqual([
+        { request: 7, service: "Poller", servicePath: "App/Poller", task: "cron" },
+        { request: 7, service: "Poller", servicePath: "App/Poller", task: "cron" }
       ])
     }))
 })

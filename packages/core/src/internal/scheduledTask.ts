@@ -18,6 +18,7 @@ import type * as Service from "../Service.js"
 import type { Run, ScheduledTask } from "./run.js"
 import { setRefs } from "./service/fiberRefs.js"
 import type { ServiceImpl } from "./service/impl.js"
+import { TaskRefs } from "./service/taskRefs.js"
 import { register, registerNow, type TimerHandle } from "./timerScheduler.js"
 
 /** The scheduler's time: the fiber's `Clock`, monotonic, in milliseconds. */
@@ -63,8 +64,12 @@ class Slot implements Schedule, ScheduledTask {
     readonly startedAt: number,
     readonly service: ServiceImpl,
     readonly run: Run,
-    /** What the ticks run with: the task fiber's refs. */
-    readonly refs: FiberRefs.FiberRefs
+    /**
+     * What the ticks run with: the task fiber's refs, or what makes them, at the first tick (a
+     * task registered by the start, with no fiber: `TaskRefs`). A timer that has not ticked
+     * yet holds no map of refs of its own.
+     */
+    private refs: FiberRefs.FiberRefs | TaskRefs
   ) {}
   get pending(): boolean {
     return this.handle !== undefined && this.handle.index >= 0
@@ -81,8 +86,10 @@ class Slot implements Schedule, ScheduledTask {
     const run = this.run
     if (run.closed || this.ticks === undefined) return Effect.void
     const s = this.service
+    let refs = this.refs
+    if (refs instanceof TaskRefs) this.refs = refs = refs.refs
     const guarded = withRefs(
-      this.refs,
+      refs,
       Effect.catchAllCause(this.ticks.tick as Effect.Effect<void, unknown>, (cause) =>
         Cause.isInterruptedOnly(cause) ? Effect.failCause(cause as Cause.Cause<never>) : s.crashWith(cause))
     )
@@ -134,14 +141,14 @@ export const scheduled = <E, R>(
 /**
  * Registers the task `make` describes with no fiber of its own: from `fiber`, the fiber that
  * starts the service (in the start's uninterruptible region), whose refs with the task's
- * (`refs`, what a task fiber would inherit) the ticks run with. `start`, the first plan, runs
+ * (what `refs` makes, what a task fiber would inherit) each tick runs with. `start`, the first plan, runs
  * here too; it must not call user code. The task is listed under an id of its own.
  */
 export const registerOn = <E, R>(
   s: ServiceImpl,
   run: Run,
   name: string,
-  refs: FiberRefs.FiberRefs,
+  refs: TaskRefs,
   fiber: Fiber.RuntimeFiber<unknown, unknown>,
   make: (schedule: Schedule) => Ticks<E, R>
 ): Effect.Effect<void, E, R> => {

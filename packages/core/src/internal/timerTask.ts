@@ -18,7 +18,6 @@ import { decodeDuration } from "./duration.js"
 import { declaredName, make as makeTask, type ScheduleOn } from "./service/task.js"
 import { sleepMillis } from "./sleep.js"
 import { decodeMaxDriftCorrection, nowMillis, planThen, type TickState, wake } from "./timer.js"
-import { refValue } from "./service/fiberRefs.js"
 import * as timerMetrics from "./timerMetrics.js"
 import { DelayState, FixedRateState } from "./timerState.js"
 
@@ -107,7 +106,7 @@ export const timer = <E, R>(
   // Without execFirst the first call waits for the first tick: the timer is registered by the
   // start itself, with no fiber (execFirst's first call runs on the task's own fiber).
   const scheduleOn: ScheduleOn | undefined = execFirst ? undefined : (s, run, name, onError, refs, fiber) => {
-    const metrics = refValue(refs, timerMetrics.enabled) ? new timerMetrics.ResolvedOnUse(name, s) : undefined
+    const metrics = refs.valueOf(timerMetrics.enabled) ? new timerMetrics.ResolvedOnUse(name, s) : undefined
     const state = rate === "delay"
       ? new DelayState(name, intervalMillis, maxDriftCorrection, metrics)
       : new FixedRateState(name, intervalMillis, metrics)

@@ -9,10 +9,10 @@
  */
 import type * as Effect from "effect/Effect"
 import type * as Fiber from "effect/Fiber"
-import type * as FiberRefs from "effect/FiberRefs"
 import type * as Service from "../../Service.js"
 import type { Run } from "../run.js"
 import type { ServiceImpl } from "./impl.js"
+import type { TaskRefs } from "./taskRefs.js"
 
 /**
  * A task that is told the name it runs under.
@@ -24,7 +24,8 @@ export interface NamedTask<E, R> extends Service.Task<E, R> {
   /**
    * A task that waits on the timer scheduler between its calls (a timer, a crontab) can be
    * started with no fiber of its own: registered from `fiber`, the fiber starting the service
-   * (uninterruptible), its ticks running with `refs` (what its fiber would have inherited).
+   * (uninterruptible), its ticks running with the refs `refs` makes (what its fiber would have
+   * inherited).
    */
   readonly scheduleOn?: ScheduleOn
 }
@@ -35,7 +36,7 @@ export type ScheduleOn = (
   run: Run,
   name: string,
   onError: "crash" | "log",
-  refs: FiberRefs.FiberRefs,
+  refs: TaskRefs,
   fiber: Fiber.RuntimeFiber<unknown, unknown>
 ) => Effect.Effect<void>
 

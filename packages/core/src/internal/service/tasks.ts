@@ -17,17 +17,9 @@ import * as LogLevel from "effect/LogLevel"
 import * as Scope from "effect/Scope"
 import type * as Service from "../../Service.js"
 import type { Run } from "../run.js"
-import {
-  onStopFiber,
-  type OuterRefs,
-  type RefValue,
-  refValue,
-  runningCodeOf,
-  setRefs,
-  updatedAs,
-  withOuterRefs
-} from "./fiberRefs.js"
+import { onStopFiber, type OuterRefs, refValue, runningCodeOf, setRefs, updatedAs, withOuterRefs } from "./fiberRefs.js"
 import type { ServiceImpl } from "./impl.js"
+import { currentRefs, serviceAnnotations, TaskRefs, taskRefs } from "./taskRefs.js"
 import { defaultName, type NamedTask, runAs } from "./task.js"
 import * as tree from "./tree.js"
 
@@ -53,41 +45,23 @@ class Forking {
   private outerValues: OuterRefs | undefined = undefined
   private base: HashMap.HashMap<string, unknown> | undefined = undefined
   constructor(readonly s: ServiceImpl, readonly run: Run, readonly fiber: Fiber.RuntimeFiber<unknown, unknown>) {
-    this.outer = fiber.getFiberRefs()
+    this.outer = currentRefs(fiber)
   }
   /** What the error boundary runs with: the starting fiber's refs. */
   get outerRefs(): OuterRefs {
     return this.outerValues ??= outerOf(this.outer)
   }
   /**
-   * The log annotations of the task `name`: the starting fiber's, plus `service`,
-   * `servicePath` and `task`. Made for each start, not kept by the service: a stopped
-   * service holds none of them.
-   */
-  annotationsOf(name: string): HashMap.HashMap<string, unknown> {
-    const s = this.s
-    const base = this.base ??= HashMap.set(
-      HashMap.set(refValue(this.outer, FiberRef.currentLogAnnotations), "service", s.label),
-      "servicePath",
-      tree.path(s)
-    )
-    return HashMap.set(base, "task", name)
-  }
-  /**
-   * The FiberRefs the task `name` runs with: the starting fiber's, plus what `userCode` sets
-   * (the service's context, its log annotations, whose code runs) and the task's name. One
-   * copy of the map, whatever the number of refs.
+   * The FiberRefs the task `name` runs with (taskRefs.ts). The log annotations but the task's
+   * name are made once per start, not kept by the service: a stopped service holds none.
    */
   refsFor(name: string): FiberRefs.FiberRefs {
-    const { outer, s } = this
-    const values: Array<RefValue> = [[FiberRef.currentLogAnnotations, this.annotationsOf(name)]]
-    if (refValue(outer, runningCodeOf) !== s) values.push([runningCodeOf, s])
-    // Merging an empty context (a service made without requirements) changes nothing.
-    if (s.context.unsafeMap.size > 0) {
-      values.push([FiberRef.currentContext, Context.merge(refValue(outer, FiberRef.currentContext), s.context)])
-    }
-    if (refValue(outer, onStopFiber)) values.push([onStopFiber, false])
-    return updatedAs(outer, this.fiber.id(), values)
+    const base = this.base ??= serviceAnnotations(this.outer, this.s)
+    return taskRefs(this.outer, this.fiber.id(), this.s, HashMap.set(base, "task", name))
+  }
+  /** What the refs of the task `name` are made of, for a task that has them made when due. */
+  recipeFor(name: string): TaskRefs {
+    return new TaskRefs(this.outer, this.fiber.id(), this.s, name)
   }
 }
 
@@ -101,7 +75,7 @@ const startTask = (forking: Forking, task: Service.Task<any, any>, name: string)
   const { fiber, run, s } = forking
   if (run.closed) return Effect.dieMessage(`Service ${tree.path(s)} is not running: cannot fork ${name}`)
   const scheduleOn = (task as Partial<NamedTask<any, any>>).scheduleOn
-  if (scheduleOn !== undefined) return scheduleOn(s, run, name, task.onError, forking.refsFor(name), fiber)
+  if (scheduleOn !== undefined) return scheduleOn(s, run, name, task.onError, forking.recipeFor(name), fiber)
   return forkWith(forking, Effect.suspend(() => runAs(task, s, name)), name, task.onError)
 }
 
