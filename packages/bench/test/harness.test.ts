@@ -41,8 +41,8 @@ describe("bench harness", () => {
     expect(table).toMatch(/÷ baseline-effect\s+1\.50x\s+1\.50x/)
   })
 
-  it("runs the tree scenario in-process for both subjects, every service running", async () => {
-    for (const subject of ["effect-mode", "baseline-effect"]) {
+  it("runs the tree scenario in-process for every subject, every service running", async () => {
+    for (const subject of ["effect-mode", "baseline-effect", "floor-fibers"]) {
       const row = await runTree(subject, 10)
       expect(row).toMatchObject({ scenario: "tree", n: 10, subject })
       expect(row["startMs"]).toBeGreaterThan(0)

@@ -69,7 +69,7 @@ export const scenarios: ReadonlyArray<Scenario> = [
   {
     name: "tree",
     description: "start and stop N services (fan-out 10), each with one task and one 1 s timer",
-    subjects: ["effect-mode", "effect-mode-no-metrics", "baseline-effect"],
+    subjects: ["effect-mode", "effect-mode-no-metrics", "baseline-effect", "floor-fibers"],
     defaultSizes: [1_000, 10_000, 100_000],
     defaultRuns: () => 3,
     columns: [

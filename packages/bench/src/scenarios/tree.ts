@@ -2,7 +2,8 @@
  * The tree scenario: N services (fan-out 10), each with one task sleeping until stop and one
  * 1 s timer; start the root, wait until every service runs, stop. The baseline does the same
  * work in bare Effect: a child `Scope` per node, the task and the timer forked into it,
- * children started one by one, scopes closed in reverse.
+ * children started one by one, scopes closed in reverse. The floor (`floor-fibers`) is the
+ * idle tasks alone: an `Effect.never` fiber per service, forked, then interrupted in reverse.
  *
  * @since 0.0.0
  */
@@ -10,6 +11,7 @@ import { Service, Timer } from "@effect-mode/core"
 import * as Effect from "effect/Effect"
 import * as ExecutionStrategy from "effect/ExecutionStrategy"
 import * as Exit from "effect/Exit"
+import * as Fiber from "effect/Fiber"
 import * as Logger from "effect/Logger"
 import * as LogLevel from "effect/LogLevel"
 import * as Schedule from "effect/Schedule"
@@ -97,6 +99,30 @@ const startNode = (i: number, n: number, parent: Scope.Scope): Effect.Effect<voi
  */
 export const startBaselineTree = (n: number, scope: Scope.Scope): Effect.Effect<void> => startNode(0, n, scope)
 
+/** The floor's subject: what the services' idle tasks alone cost in Effect (see `runFloor`). */
+export const FLOOR = "floor-fibers"
+
+/**
+ * The floor: one `Effect.never` fiber per service, forked one by one, then interrupted one by
+ * one in reverse, each awaited: what the tree's idle tasks cost by themselves in bare Effect,
+ * with no scope, no timer and no tree. No subject that runs an idle fiber per service does
+ * less; the baseline and effect-mode do this and the rest.
+ */
+const runFloor = (n: number, heap0: number): Effect.Effect<Timings> =>
+  Effect.gen(function*() {
+    const t0 = now()
+    const fibers: Array<Fiber.RuntimeFiber<never>> = new Array(n)
+    for (let i = 0; i < n; i++) fibers[i] = yield* Effect.forkDaemon(Effect.never)
+    // Every fiber runs until it suspends, as a task does before its service counts as running.
+    yield* Effect.yieldNow()
+    const t1 = now()
+    const heapBytes = heapAfterGc() - heap0
+    const t2 = now()
+    for (let i = n - 1; i >= 0; i--) yield* Fiber.interrupt(fibers[i]!)
+    const t3 = now()
+    return { startMs: t1 - t0, stopMs: t3 - t2, heapBytes, running: n }
+  })
+
 interface Timings {
   readonly startMs: number
   readonly stopMs: number
@@ -136,7 +162,7 @@ const runBaseline = (n: number, heap0: number): Effect.Effect<Timings> =>
 
 /**
  * Runs the tree scenario once for `subject` (`effect-mode`, `effect-mode-no-metrics`: with
- * `Timer.metricsEnabled` off, `baseline-effect`) in this process and returns its row: `startMs`
+ * `Timer.metricsEnabled` off, `baseline-effect`, `floor-fibers`) in this process and returns its row: `startMs`
  * (making the tree and starting it until every service runs), `stopMs`, `wallMs` (the sum),
  * `heapPerServiceKb` (live heap after a full GC while everything runs, over `n`), `peakRssMb`.
  * Logging below warning is off for both subjects.
@@ -158,6 +184,8 @@ export const runTree = async (subject: string, n: number): Promise<Row> => {
     ? runEffectMode(n, heap0, false)
     : subject === "baseline-effect"
     ? runBaseline(n, heap0)
+    : subject === FLOOR
+    ? runFloor(n, heap0)
     : Effect.dieMessage(`tree: unknown subject ${subject}`)
   // Logs below warning are filtered (the "Starting..." lines are at debug anyway; timers
   // that wake late during a long start log at info).
