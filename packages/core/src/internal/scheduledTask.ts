@@ -141,8 +141,9 @@ export const scheduled = <E, R>(
 /**
  * Registers the task `make` describes with no fiber of its own: from `fiber`, the fiber that
  * starts the service (in the start's uninterruptible region), whose refs with the task's
- * (what `refs` makes, what a task fiber would inherit) each tick runs with. `start`, the first plan, runs
- * here too; it must not call user code. The task is listed under an id of its own.
+ * (what `refs` makes at the first tick, what a task fiber would inherit) the ticks run with.
+ * `start`, the first plan, runs here too; it must not call user code. The task is listed
+ * under an id of its own.
  */
 export const registerOn = <E, R>(
   s: ServiceImpl,

@@ -3,8 +3,8 @@
  * (`outer`), plus what `userCode` sets (the service's context, its log annotations, whose
  * code runs) and the task's name. A forked task is given them at its fork. A timer or crontab
  * waiting on the timer scheduler keeps only what they are made of (`TaskRefs`: the starting
- * fiber's refs, shared by every service that fiber starts) and has them made for each tick,
- * so that a waiting timer holds no map of refs of its own.
+ * fiber's refs, shared by every service that fiber starts) and has them made at its first
+ * tick (then keeps them), so that a timer that has not ticked holds no map of refs of its own.
  *
  * @internal
  */
