@@ -60,7 +60,7 @@ describe("bench harness", () => {
     expect(mode["restartFibers"]).toBe(1)
     expect(mode["restartSteps"]).toBeGreaterThan(0)
     // Counts, not times: a start and a stop take fewer run-loop steps than bare Effect's
-    // (issue 16; 24 and 37 against 47 and 76 when this was written).
+    // (issue 16; 24 and 26 against 47 and 76 when this was written).
     expect(mode["startSteps"]).toBeGreaterThan(0)
     expect(Number(mode["startSteps"])).toBeLessThan(Number(bare["startSteps"]))
     expect(mode["stopSteps"]).toBeGreaterThan(0)

@@ -6,7 +6,7 @@
  * the operation (every fiber started under it, whatever forks it).
  */
 import { describe, expect } from "@effect/vitest"
-import { Deferred, Effect, Fiber, Metric, Supervisor as EffectSupervisor, TestClock } from "effect"
+import { Deferred, Effect, Fiber, Logger, LogLevel, Metric, RuntimeFlags, RuntimeFlagsPatch, Supervisor as EffectSupervisor, TestClock } from "effect"
 import type * as Context from "effect/Context"
 import { Service, Supervisor } from "@effect-mode/core"
 import type { ServiceImpl } from "../src/internal/service/impl.js"
@@ -31,6 +31,26 @@ class Started extends EffectSupervisor.AbstractSupervisor<number> {
       this.count = 0
       this.counting = true
       return Effect.as(Effect.ensuring(effect, Effect.sync(() => (this.counting = false))), undefined)
+    }).pipe(Effect.map(() => this.count))
+  }
+}
+
+/** Counts the run-loop steps (Effect instructions) of every fiber while `counting` is on. */
+class Steps extends EffectSupervisor.AbstractSupervisor<number> {
+  count = 0
+  counting = false
+  get value() {
+    return Effect.sync(() => this.count)
+  }
+  override onEffect(): void {
+    if (this.counting) this.count++
+  }
+  /** The steps taken, on every fiber, while `effect` runs. */
+  during<A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<number, E, R> {
+    return Effect.suspend(() => {
+      this.count = 0
+      this.counting = true
+      return Effect.ensuring(effect, Effect.sync(() => (this.counting = false)))
     }).pipe(Effect.map(() => this.count))
   }
 }
@@ -183,5 +203,22 @@ describe("what a run holds", () => {
       expect(ticks).toBe(4)
       expect(slotOf(child).refs).toBe(made)
       yield* root.stop
+    }))
+
+  it.effect("a stop waits for its task's fiber without a message to it or a canceler", () =>
+    Effect.suspend(() => {
+      const steps = new Steps()
+      return Effect.gen(function*() {
+        const svc = yield* Service.make("Steps-stop", { tasks: [Service.task(() => Effect.never, { name: "idle" })] })
+        yield* svc.start
+        const taken = yield* steps.during(Logger.withMinimumLogLevel(svc.stop, LogLevel.None))
+        expect(yield* svc.state).toBe("shutdown")
+        // Logs off: 46 steps when this was written (the level's `Effect.locally` included);
+        // with `fiber.await` (a message to the fiber, a canceler wrapped around the wait), 57.
+        expect(taken).toBeLessThan(52)
+      }).pipe(
+        Effect.supervised(steps),
+        Effect.withRuntimeFlagsPatch(RuntimeFlagsPatch.enable(RuntimeFlags.OpSupervision))
+      )
     }))
 })

@@ -113,17 +113,18 @@ export class Run {
   }
 
   /**
-   * Interrupts every fiber of the run first, then awaits them all: `Fiber.interruptAll`
-   * without its generator (a run usually has one fiber or two).
+   * Interrupts every fiber of the run first, then waits for them all to end: `Fiber.interruptAll`
+   * without its generator (a run usually has one fiber or two), and without `fiber.await`'s
+   * message to each fiber and canceler (`ended`).
    */
   get interruptAll(): Effect.Effect<void> {
     return Effect.withFiberRuntime((self) => {
       const live = this.fibers
       const id = self.id()
       for (let i = 0; i < live.length; i++) live[i]!.fiber.unsafeInterruptAsFork(id)
-      if (live.length === 1) return Effect.asVoid(live[0]!.fiber.await)
+      if (live.length === 1) return ended(live[0]!.fiber)
       const fibers = live.map((entry) => entry.fiber)
-      return Effect.forEach(fibers, (fiber) => fiber.await, { discard: true })
+      return Effect.forEach(fibers, ended, { discard: true })
     })
   }
 
@@ -158,6 +159,18 @@ export interface LiveFiber extends TaskInfo {
 class Entry implements TaskInfo {
   constructor(public fiber: Fiber.RuntimeFiber<unknown, unknown> | undefined, readonly name: string, readonly startedAt: number) {}
 }
+
+/**
+ * Waits for `fiber` to end, through an observer of its own. `fiber.await` also tells the fiber
+ * a message to add its observer (which the fiber, suspended, must be scheduled to read) and
+ * wraps the wait with a canceler that tells it another; both are written into a fiber that is
+ * about to end, and a stop waits on every task fiber of the tree. Interrupted meanwhile, the
+ * wait ends and the observer, left on the fiber, is called once it ends, for nothing.
+ */
+const ended = (fiber: Fiber.RuntimeFiber<unknown, unknown>): Effect.Effect<void> =>
+  Effect.async<void>((resume) => {
+    fiber.addObserver(() => resume(Effect.void))
+  })
 
 /** Drops the ended fibers from `live`, in place, keeping the order; returns how many are left. */
 const prune = (live: Array<Entry>): number => {
