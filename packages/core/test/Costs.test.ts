@@ -12,46 +12,37 @@ import { Service, Supervisor } from "@effect-mode/core"
 import type { ServiceImpl } from "../src/internal/service/impl.js"
 import { it } from "./support/it.js"
 
-/**
- * Counts the fibers started while `counting` is on. Installed around a whole test body, so
- * that every fiber forked under it (a supervisor's loop, a restart job) is seen.
- */
-class Started extends EffectSupervisor.AbstractSupervisor<number> {
+/** Counts what happens (see the subclasses) while `counting` is on: `during` turns it on. */
+abstract class Counting extends EffectSupervisor.AbstractSupervisor<number> {
   count = 0
   counting = false
   get value() {
     return Effect.sync(() => this.count)
   }
-  override onStart<A, E, R>(_c: Context.Context<R>, _e: Effect.Effect<A, E, R>, _p: unknown, _f: Fiber.RuntimeFiber<A, E>) {
-    if (this.counting) this.count++
-  }
-  /** The fibers started while `effect` runs. */
-  during<A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<number, E, R> {
-    return Effect.suspend(() => {
-      this.count = 0
-      this.counting = true
-      return Effect.as(Effect.ensuring(effect, Effect.sync(() => (this.counting = false))), undefined)
-    }).pipe(Effect.map(() => this.count))
-  }
-}
-
-/** Counts the run-loop steps (Effect instructions) of every fiber while `counting` is on. */
-class Steps extends EffectSupervisor.AbstractSupervisor<number> {
-  count = 0
-  counting = false
-  get value() {
-    return Effect.sync(() => this.count)
-  }
-  override onEffect(): void {
-    if (this.counting) this.count++
-  }
-  /** The steps taken, on every fiber, while `effect` runs. */
+  /** What was counted while `effect` ran. */
   during<A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<number, E, R> {
     return Effect.suspend(() => {
       this.count = 0
       this.counting = true
       return Effect.ensuring(effect, Effect.sync(() => (this.counting = false)))
     }).pipe(Effect.map(() => this.count))
+  }
+}
+
+/**
+ * Counts the fibers started. Installed around a whole test body, so that every fiber forked
+ * under it (a supervisor's loop, a restart job) is seen.
+ */
+class Started extends Counting {
+  override onStart<A, E, R>(_c: Context.Context<R>, _e: Effect.Effect<A, E, R>, _p: unknown, _f: Fiber.RuntimeFiber<A, E>) {
+    if (this.counting) this.count++
+  }
+}
+
+/** Counts the run-loop steps (Effect instructions) of every fiber (with op supervision on). */
+class Steps extends Counting {
+  override onEffect(): void {
+    if (this.counting) this.count++
   }
 }
 

@@ -100,7 +100,7 @@ const startNode = (i: number, n: number, parent: Scope.Scope): Effect.Effect<voi
 export const startBaselineTree = (n: number, scope: Scope.Scope): Effect.Effect<void> => startNode(0, n, scope)
 
 /** The floor's subject: what the services' idle tasks alone cost in Effect (see `runFloor`). */
-export const FLOOR = "floor-fibers"
+const FLOOR = "floor-fibers"
 
 /**
  * The floor: one `Effect.never` fiber per service, forked one by one, then interrupted one by

@@ -42,7 +42,6 @@ export const log = (
   cause?: Cause.Cause<unknown>
 ): Effect.Effect<void> => Effect.withFiberRuntime((fiber) => logOn(fiber, s, level, message, cause) ?? Effect.void)
 
-
 /**
  * `log` on `fiber` (the current fiber), decided now: undefined when the fiber's minimum
  * level filters the line out (as Effect's own check does: the line is then neither
