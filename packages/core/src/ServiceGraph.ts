@@ -189,7 +189,9 @@ export const crashOf: (service: Service.Service) => Effect.Effect<CrashInfo | un
 export const snapshot: (root: Service.Service) => Effect.Effect<Snapshot> = internal.snapshot
 
 /**
- * Renders the tree as Graphviz DOT, one node per service instance.
+ * Renders the tree as Graphviz DOT, one node per service instance: an edge from each parent to
+ * each child, and a dashed edge labelled "uses" from a layer service to each service whose
+ * layer it depends on (`Snapshot.dependsOn`), when both are in the tree.
  *
  * @example
  * ```ts
@@ -210,7 +212,9 @@ export const snapshot: (root: Service.Service) => Effect.Effect<Snapshot> = inte
 export const toDot: (root: Service.Service) => Effect.Effect<string> = internal.toDot
 
 /**
- * Renders the tree as a Mermaid flowchart, one node per service instance.
+ * Renders the tree as a Mermaid flowchart, one node per service instance: `-->` from each
+ * parent to each child, `-. uses .->` from a layer service to each service whose layer it
+ * depends on, when both are in the tree.
  *
  * @example
  * ```ts

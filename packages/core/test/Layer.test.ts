@@ -53,6 +53,15 @@ describe("Service.Tag and Service.launch", () => {
       expect(byLabel["B"]!.dependsOn).toEqual([byLabel["D"]!.id])
       expect(byLabel["D"]!.dependsOn).toEqual([])
       expect(Service.dependenciesOf(handles["C"]!)).toEqual([handles["D"]])
+      // the renderings draw the layer edges too, dashed, beside the tree's
+      const id = (name: string) => `s${handles[name]!.id}`
+      const dot = yield* ServiceGraph.toDot(root)
+      for (const [from, to] of [["A", "B"], ["A", "C"], ["B", "D"], ["C", "D"]]) {
+        expect(dot).toContain(`  ${id(from!)} -> ${id(to!)} [style=dashed label="uses"];`)
+        expect(yield* ServiceGraph.toMermaid(root)).toContain(`  ${id(from!)} -. uses .-> ${id(to!)}`)
+      }
+      expect(dot).toContain(`  s${root.id} -> ${id("D")};`)
+      expect(dot.match(/style=dashed/g)).toHaveLength(4)
 
       log.length = 0
       yield* Fiber.interrupt(fiber)
@@ -153,6 +162,40 @@ describe("Service.Tag and Service.launch", () => {
       expect(yield* handle.state).toBe("shutdown")
     }))
 
+  it.effect("Service.Current in a Tag's declared tasks, timers (with and without execFirst) and crontabs is the service's handle", () =>
+    Effect.gen(function*() {
+      const seen: Array<string> = []
+      const record = (what: string) =>
+        Effect.flatMap(Service.Current, (self) => Effect.sync(() => seen.push(`${what} ${self.label}`)))
+      class Jobs extends Service.Tag<Jobs>()("Jobs", {
+        tasks: [
+          Service.task(() => record("task"), { name: "once" }),
+          Service.timer("1 second", () => record("timer"), { name: "tick" }),
+          Service.timer("1 second", () => record("first"), { name: "first", execFirst: true }),
+          Service.crontab("* * * * *", () => record("cron"), { name: "minutely" })
+        ]
+      }) {}
+      const program = Effect.gen(function*() {
+        const handle = yield* Jobs.handle
+        yield* TestClock.adjust("60 seconds")
+        expect(yield* handle.state).toBe("running")
+        return handle
+      })
+      const handle = yield* Effect.provide(program, Jobs.Default)
+      expect(yield* handle.crashed).toBe(false)
+      for (const what of ["task", "timer", "first", "cron"]) expect(seen).toContain(`${what} Jobs`)
+    }))
+
+  it.effect("a layer service that crashes as soon as it starts ends launch with Crashed (its path and cause), not the root's StartFailed", () =>
+    Effect.gen(function*() {
+      class Db extends Service.Tag<Db>()("Db", { tasks: [Service.task(() => Effect.fail("disk gone" as const))] }) {}
+      const exit = yield* Effect.exit(Service.launch(Db.Default, { label: "Orders" }))
+      const error = Exit.isFailure(exit) ? Option.getOrUndefined(Cause.failureOption(exit.cause)) : undefined
+      expect(error).toBeInstanceOf(ServiceError.Crashed)
+      expect((error as ServiceError.Crashed).path).toBe("Orders/Db")
+      expect(Cause.squash((error as ServiceError.Crashed).cause)).toBe("disk gone")
+    }))
+
   it.effect("a service wrapped in the user's own layers (Effect.Service, Service.scoped, Layer.project) joins the launch's tree", () =>
     Effect.gen(function*() {
       const ready = yield* Deferred.make<void>()
@@ -189,6 +232,23 @@ describe("Service.Tag and Service.launch", () => {
       expect((error as ServiceError.Crashed).path).toBe("App/Legacy")
       expect(yield* legacy!.state).toBe("crashed")
       expect(yield* legacy!.started).toBe(false)
+    }))
+
+  it.effect("a key in Effect's \"@app/Name\" style names its services after its last part; bad keys and options fail when declared", () =>
+    Effect.gen(function*() {
+      class Database extends Service.Tag<Database>()("@app/Database", { scoped: Effect.succeed({ ping: Effect.void }) }) {}
+      expect(Database.key).toBe("@app/Database")
+      const handle = yield* Effect.provide(Effect.flatMap(Database, (db) => Effect.as(db.ping, undefined)).pipe(
+        Effect.zipRight(Database.handle)
+      ), Database.Default)
+      expect(handle.label).toBe("Database")
+      expect(yield* handle.state).toBe("shutdown")
+      expect(() => Service.Tag<unknown>()("@app/", {})).toThrow(/Invalid key of Service\.Tag: "@app\/"/)
+      expect(() => Service.Tag<unknown>()("", {})).toThrow(/Invalid key of Service\.Tag: ""/)
+      expect(() => Service.Tag<unknown>()("Slow", { stopTimeout: "soon" as never })).toThrow(/stopTimeout of service Slow: "soon"/)
+      expect(() => Service.Tag<unknown>()("Busy", { supervise: { callTimeout: -1 } })).toThrow(
+        /supervise\.callTimeout of service Busy: "-1"/
+      )
     }))
 
   it.effect("a failed start ends launch with StartFailed and releases what was built", () =>

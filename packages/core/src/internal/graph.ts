@@ -102,11 +102,24 @@ const snapshotAt = (s: ServiceImpl, now: number): Effect.Effect<ServiceGraph.Sna
 export const snapshot = (root: Service.Service): Effect.Effect<ServiceGraph.Snapshot> =>
   Effect.flatMap(Clock.currentTimeMillis, (now) => snapshotAt(asImpl(root), now))
 
-const edges = (root: ServiceImpl): { nodes: Array<ServiceImpl>; links: Array<[ServiceImpl, ServiceImpl]> } => {
+interface Edges {
+  readonly nodes: Array<ServiceImpl>
+  /** Parent to child: the tree. */
+  readonly links: Array<[ServiceImpl, ServiceImpl]>
+  /** A layer service to a service whose layer it depends on, both in the subtree (`dependsOn`). */
+  readonly uses: Array<[ServiceImpl, ServiceImpl]>
+}
+
+const edges = (root: ServiceImpl): Edges => {
   const nodes = collect(root)
+  const inTree = new Set(nodes)
   const links: Array<[ServiceImpl, ServiceImpl]> = []
-  for (const n of nodes) for (const c of n.children) links.push([n, c])
-  return { nodes, links }
+  const uses: Array<[ServiceImpl, ServiceImpl]> = []
+  for (const n of nodes) {
+    for (const c of n.children) links.push([n, c])
+    for (const d of dependenciesOf(n)) if (inTree.has(asImpl(d))) uses.push([n, asImpl(d)])
+  }
+  return { nodes, links, uses }
 }
 
 const escape = (label: string): string => label.replace(/\\/g, "\\\\").replace(/"/g, "\\\"")
@@ -114,10 +127,11 @@ const escape = (label: string): string => label.replace(/\\/g, "\\\\").replace(/
 /** @internal */
 export const toDot = (root: Service.Service): Effect.Effect<string> =>
   Effect.sync(() => {
-    const { links, nodes } = edges(asImpl(root))
+    const { links, nodes, uses } = edges(asImpl(root))
     const lines = ["digraph services {"]
     for (const n of nodes) lines.push(`  s${n.id} [label="${escape(n.label)}" state="${n.stateSync()}"];`)
     for (const [a, b] of links) lines.push(`  s${a.id} -> s${b.id};`)
+    for (const [a, b] of uses) lines.push(`  s${a.id} -> s${b.id} [style=dashed label="uses"];`)
     lines.push("}")
     return lines.join("\n")
   })
@@ -125,9 +139,10 @@ export const toDot = (root: Service.Service): Effect.Effect<string> =>
 /** @internal */
 export const toMermaid = (root: Service.Service): Effect.Effect<string> =>
   Effect.sync(() => {
-    const { links, nodes } = edges(asImpl(root))
+    const { links, nodes, uses } = edges(asImpl(root))
     const lines = ["graph TD"]
     for (const n of nodes) lines.push(`  s${n.id}["${n.label.replace(/"/g, "#quot;")}"]`)
     for (const [a, b] of links) lines.push(`  s${a.id} --> s${b.id}`)
+    for (const [a, b] of uses) lines.push(`  s${a.id} -. uses .-> s${b.id}`)
     return lines.join("\n")
   })

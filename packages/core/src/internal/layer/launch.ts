@@ -36,6 +36,11 @@ const crashedError = (root: Service.Service): Effect.Effect<ServiceError.Crashed
     return new ServiceError.Crashed({ label, path: crash.origin, cause: crash.cause })
   })
 
+/** Whether the crash recorded on the root came from a service under it. */
+const crashedBelow = (root: Service.Service): Effect.Effect<boolean> =>
+  Effect.flatMap(crashOf(root), (crash) =>
+    crash === undefined ? Effect.succeed(false) : Effect.map(root.beacon.path, (path) => crash.origin !== path))
+
 /** The roots made by `launchRoot`: their start ends when the launch's layer is built. */
 const gates = new WeakMap<Service.Service, Deferred.Deferred<void>>()
 
@@ -97,9 +102,14 @@ export const makeLaunch = (make: Make) => {
       if (Exit.isSuccess(built) && !(yield* root.crashed)) {
         if (gate !== undefined) yield* Deferred.succeed(gate, undefined)
         const started = starting === undefined ? yield* Effect.either(root.maybeStart) : yield* Fiber.join(starting)
-        if (started._tag === "Left") return yield* Effect.fail(started.left)
-        // Without a crash, runs until interrupted (or until some code stops the root).
-        yield* root.waitUntilStopped
+        if (started._tag === "Right") {
+          // Without a crash, runs until interrupted (or until some code stops the root).
+          yield* root.waitUntilStopped
+        } else if (!(yield* crashedBelow(root))) {
+          // The root's own start failed (a hook of a root of one's own). A service under it
+          // that crashed while the root was starting is reported as the crash it is, below.
+          return yield* Effect.fail(started.left)
+        }
       }
       const crashed = yield* crashedError(root)
       if (crashed !== undefined) {

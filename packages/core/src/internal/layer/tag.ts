@@ -12,6 +12,8 @@ import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import type * as Service from "../../Service.js"
+import { decodeDuration } from "../duration.js"
+import { decodeServiceOptions } from "../service/validate.js"
 import { Current } from "./current.js"
 import { handleOf, join, registerApi, startScoped } from "./registry.js"
 import { front, joinGroup, restForOne, superviseHandle, type SuperviseOptions } from "./supervised.js"
@@ -35,6 +37,31 @@ const TagProto: object = Object.getPrototypeOf(Context.GenericTag("@effect-mode/
 const withCurrent = (fn: (self: Service.Service) => Effect.Effect<void, any, any>) => (self: Service.Service) =>
   Effect.provideService(Effect.suspend(() => fn(self)), Current, self)
 
+/** A task as declared, run with `Service.Current` however its service forks it. */
+interface Runnable extends Service.Task<any, any> {
+  readonly runAs?: (self: Service.Service, name: string) => Effect.Effect<void, any, any>
+  readonly scheduleOn?: unknown
+}
+
+/**
+ * A declared task that sees `Service.Current`: `run`, and `runAs` (what a service's start calls:
+ * the task told its name), each wrapped. A timer or crontab registered by the start with no fiber
+ * of its own (`scheduleOn`) runs its ticks with the starting fiber's context, which has no
+ * `Current`: without `scheduleOn`, it is registered from a task fiber that has it, as every tick's
+ * fiber then has.
+ */
+const taskWithCurrent = (task: Runnable): Service.Task<any, any> => {
+  const { runAs, scheduleOn: _, ...rest } = task
+  const wrapped: Runnable = { ...rest, run: withCurrent(task.run) }
+  if (runAs === undefined) return wrapped
+  const withName: Runnable = {
+    ...wrapped,
+    runAs: (self: Service.Service, name: string) =>
+      Effect.provideService(Effect.suspend(() => runAs(self, name)), Current, self)
+  }
+  return withName
+}
+
 /**
  * The `make` options of one instance: every hook and task sees `Service.Current`; the start
  * first builds the API with `scoped` in the run scope (released by the matching stop).
@@ -56,9 +83,7 @@ const optionsFor = (maker: Maker, cell: { built: boolean; api: unknown }): Servi
       cell.built = true
       return userStart === undefined ? Effect.void : userStart(self)
     })
-  if (maker.tasks !== undefined) {
-    options["tasks"] = maker.tasks.map((task): Service.Task<any, any> => ({ ...task, run: withCurrent(task.run) }))
-  }
+  if (maker.tasks !== undefined) options["tasks"] = maker.tasks.map(taskWithCurrent)
   return options as Service.Options<any, any>
 }
 
@@ -86,8 +111,30 @@ const makeConstructor = (key: string): any => {
   return TagClass
 }
 
+/**
+ * The label of the services a tag's layer makes: the key's last part after a "/" (a key in
+ * Effect's `"@app/Database"` style gives "Database": a label has no "/", which separates the
+ * labels of a path). Checked when the tag is declared.
+ */
+const labelOf = (key: unknown): string => {
+  if (typeof key !== "string" || key.length === 0) {
+    throw new TypeError(`Invalid key of Service.Tag: ${JSON.stringify(String(key))} is not a non-empty string`)
+  }
+  const label = key.slice(key.lastIndexOf("/") + 1)
+  if (label.length === 0) {
+    throw new TypeError(`Invalid key of Service.Tag: ${JSON.stringify(key)} (its last part after "/" is the service's label and must not be empty)`)
+  }
+  return label
+}
+
 /** @internal */
 export const makeTag = (make: Make) => () => (key: string, maker: Maker): any => {
+  const label = labelOf(key)
+  // The options fail here, when the tag is declared, not when its layer is first built.
+  decodeServiceOptions(label, maker)
+  if (maker.supervise?.callTimeout !== undefined) {
+    decodeDuration(maker.supervise.callTimeout, `supervise.callTimeout of service ${label}`)
+  }
   const creationError = new Error()
   const TagClass = makeConstructor(key)
   Object.assign(TagClass, TagProto)
@@ -119,7 +166,7 @@ export const makeTag = (make: Make) => () => (key: string, maker: Maker): any =>
       const Self = this
       return layerCache ??= Layer.scopedContext(Effect.gen(function*() {
         const cell = { built: false, api: undefined as unknown }
-        const handle = yield* make(key, optionsFor(maker, cell))
+        const handle = yield* make(label, optionsFor(maker, cell))
         const supervise = maker.supervise
         if (supervise === undefined) {
           yield* startScoped(handle)
@@ -129,7 +176,7 @@ export const makeTag = (make: Make) => () => (key: string, maker: Maker): any =>
           yield* join(handle, yield* Effect.context<never>())
         } else {
           // The service hangs under a supervisor of its own, which joins the tree instead.
-          const supervisor = yield* superviseHandle(key, handle, supervise)
+          const supervisor = yield* superviseHandle(label, handle, supervise)
           yield* join(handle, yield* Effect.context<never>())
           yield* startScoped(supervisor)
           if (supervise.strategy === "restForOne") yield* restForOne(handle)
@@ -151,7 +198,7 @@ export const makeTag = (make: Make) => () => (key: string, maker: Maker): any =>
           }
         } else {
           const current = () => cell.api as Record<PropertyKey, unknown>
-          const { getters, values } = front(key, handle, current, supervise)
+          const { getters, values } = front(label, handle, current, supervise)
           instance = new Self(values)
           for (const name of getters) {
             Object.defineProperty(instance, name, { get: () => current()[name], enumerable: true })

@@ -34,7 +34,13 @@ export const checkLabel = (label: unknown, what: string): string => {
 const defaults: Decoded = { stopTimeout: undefined, shutdownTimeout: defaultShutdownTimeout }
 
 /** @internal */
-export const decodeServiceOptions = (label: string, options: Service.Options<any, any>): Decoded => {
+export const decodeServiceOptions = (
+  label: string,
+  options: {
+    readonly stopTimeout?: Service.Options<any, any>["stopTimeout"] | undefined
+    readonly shutdownTimeout?: Service.Options<any, any>["shutdownTimeout"] | undefined
+  }
+): Decoded => {
   checkLabel(label, "service")
   if (options.stopTimeout === undefined && options.shutdownTimeout === undefined) return defaults
   return {
