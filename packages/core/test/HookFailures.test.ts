@@ -107,6 +107,10 @@ describe("a failure in a start hook rolls back what the start acquired", () => {
       expect(yield* a.state).toBe("shutdown")
       expect(yield* b.state).toBe("crashed")
       expect(yield* p.state).toBe("crashed")
+      // the parent fails with its own StartFailed, for the child's reason, as a crash would give
+      expect((error as ServiceError.StartFailed).label).toBe("P")
+      expect(Cause.squash((error as ServiceError.StartFailed).cause)).toBe("boom")
+      for (const s of [b, p]) expect(Option.map(yield* s.crashReason, Cause.squash)).toEqual(Option.some("boom"))
     }))
 })
 

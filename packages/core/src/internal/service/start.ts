@@ -155,7 +155,7 @@ const finishStart = (s: ServiceImpl, run: Run, exit: Exit.Exit<void, unknown>): 
   // acquired, in reverse, and say why.
   return isolateStop(teardown(s, run, false)).pipe(
     Effect.zipRight(Effect.suspend(() => {
-      const failure = Exit.isFailure(exit) ? spans.original(exit.cause) : s.crashCause
+      const failure = Exit.isFailure(exit) ? startReason(spans.original(exit.cause)) : s.crashCause
       if (failure !== undefined && !Cause.isInterruptedOnly(failure)) {
         lifecycle.markCrash(s, failure, tree.path(s))
         lifecycle.toShutdown(s)
@@ -168,4 +168,15 @@ const finishStart = (s: ServiceImpl, run: Run, exit: Exit.Exit<void, unknown>): 
       return Exit.isFailure(exit) ? Effect.failCause(exit.cause as Cause.Cause<never>) : Effect.void
     }))
   )
+}
+
+/**
+ * Why a start failed: a child whose start failed (or a service the start started) fails it
+ * with that service's `StartFailed`; the reason is the one inside, as for a crash, which gives
+ * every service it reaches the same reason.
+ */
+const startReason = (cause: Cause.Cause<unknown>): Cause.Cause<unknown> => {
+  let reason = cause
+  while (Cause.isFailType(reason) && reason.error instanceof ServiceError.StartFailed) reason = reason.error.cause
+  return reason
 }
