@@ -80,6 +80,10 @@ export const leakFree = <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A
  *   `VirtualTimeStalled`; "warn" logs that error's message and keeps waiting.
  * - `idleRounds` (default 1000): event-loop turns (macrotasks, no timer waits) to wait for
  *   something outside Effect's scheduler before calling the run stalled.
+ * - `busyTasks` (default 100,000): time moves when every fiber is idle, and also after this
+ *   many scheduler tasks with no idle moment, so that a fiber that never waits (a loop of
+ *   `Effect.yieldNow`, a zero-interval timer) cannot hold `TestClock.adjust` forever. Each such
+ *   step moves time as an idle moment would. `Infinity` waits for idleness only.
  *
  * @example
  * ```ts
@@ -95,6 +99,7 @@ export interface VirtualTimeOptions {
   readonly autoAdvance?: boolean | undefined
   readonly onStall?: "fail" | "warn" | undefined
   readonly idleRounds?: number | undefined
+  readonly busyTasks?: number | undefined
 }
 
 /**

@@ -135,6 +135,36 @@ describe("quiescence, order and determinism", () => {
       expect((yield* Ref.get(seen)).sort()).toEqual(["1000 looper", "1000 yielder"])
     })))
 
+  it.effect("a fiber that never waits does not hold an adjust forever: time moves every busyTasks tasks", () =>
+    virtualTime(Effect.gen(function*() {
+      let spins = 0
+      const spinner = yield* Effect.fork(Effect.forever(Effect.suspend(() => {
+        spins++
+        return Effect.yieldNow()
+      })))
+      const sleeper = yield* Effect.fork(Effect.as(Effect.sleep("1 second"), "woke"))
+      yield* TestClock.adjust("1 second")
+      expect(yield* Fiber.join(sleeper)).toBe("woke")
+      expect(yield* Clock.currentTimeMillis).toBe(1000)
+      yield* Fiber.interrupt(spinner)
+      // time moved only after the spinner had run for a while, never before the world was busy
+      expect(spins).toBeGreaterThanOrEqual(5_000)
+    }), { busyTasks: 10_000 }))
+
+  it.effect("a zero-interval Service.timer keeps ticking while an adjust moves time past it", () =>
+    virtualTime(Effect.gen(function*() {
+      let calls = 0
+      const svc = yield* Service.make("Busy", {
+        tasks: [Service.timer(0, () => Effect.sync(() => void calls++), { name: "spin" })]
+      })
+      yield* svc.start
+      yield* TestClock.adjust("1 second")
+      expect(calls).toBeGreaterThan(0)
+      expect(yield* svc.state).toBe("running")
+      yield* svc.stop
+      expect(yield* svc.state).toBe("shutdown")
+    }), { busyTasks: 10_000 }))
+
   it.effect("sleeps due at the same instant wake in the order they began", () =>
     virtualTime(Effect.gen(function*() {
       const order: Array<string> = []
@@ -477,6 +507,7 @@ describe("waits outside Effect's scheduler", () => {
 
   it.plain("bad options are named when declared", () => {
     expect(() => virtualTime(Effect.void, { idleRounds: 0 })).toThrow(/idleRounds must be a positive integer, got 0/)
+    expect(() => virtualTime(Effect.void, { busyTasks: 0.5 })).toThrow(/busyTasks must be a positive integer or Infinity, got 0.5/)
     expect(() => virtualTime(Effect.void, { onStall: "ignore" as never })).toThrow(/onStall must be "fail" or "warn", got "ignore"/)
     expect(() => virtualTime({ autoAdvance: "yes" as never })).toThrow(/autoAdvance must be a boolean, got yes/)
   })

@@ -16,10 +16,11 @@ export interface Options {
   readonly autoAdvance?: boolean | undefined
   readonly onStall?: "fail" | "warn" | undefined
   readonly idleRounds?: number | undefined
+  readonly busyTasks?: number | undefined
 }
 
 const settingsOf = (options: Options): Settings => {
-  const { autoAdvance = false, idleRounds = 1000, onStall = "fail" } = options
+  const { autoAdvance = false, busyTasks = 100_000, idleRounds = 1000, onStall = "fail" } = options
   if (typeof autoAdvance !== "boolean") {
     throw new TypeError(`Testing.virtualTime: autoAdvance must be a boolean, got ${String(autoAdvance)}`)
   }
@@ -29,7 +30,10 @@ const settingsOf = (options: Options): Settings => {
   if (!Number.isInteger(idleRounds) || idleRounds < 1) {
     throw new TypeError(`Testing.virtualTime: idleRounds must be a positive integer, got ${String(idleRounds)}`)
   }
-  return { autoAdvance, idleRounds, onStall }
+  if (!(busyTasks === Infinity || (Number.isInteger(busyTasks) && busyTasks >= 1))) {
+    throw new TypeError(`Testing.virtualTime: busyTasks must be a positive integer or Infinity, got ${String(busyTasks)}`)
+  }
+  return { autoAdvance, busyTasks, idleRounds, onStall }
 }
 
 const run = <A, E, R>(self: Effect.Effect<A, E, R>, settings: Settings): Effect.Effect<A, E | VirtualTimeStalled, R> =>

@@ -47,7 +47,20 @@ export class VirtualScheduler implements Scheduler.Scheduler {
   /** Worlds running inside this one (a nested `virtualTime`): while one runs, it watches for stalls, not this one. */
   nested = 0
 
-  constructor(private readonly onIdle: () => void) {}
+  /** Tasks run since the world was last idle. */
+  private sinceIdle = 0
+
+  /**
+   * @param onIdle called when the queue has stayed empty (every fiber is idle)
+   * @param busyTasks tasks run with no idle moment after which `onBusy` is called (and again
+   *   after as many more): a fiber that never waits (a polling loop) keeps the world from
+   *   ever being idle, and time must move all the same
+   */
+  constructor(
+    private readonly onIdle: () => void,
+    private readonly busyTasks: number = Infinity,
+    private readonly onBusy: () => void = () => {}
+  ) {}
 
   shouldYield(fiber: Parameters<Scheduler.Scheduler["shouldYield"]>[0]): number | false {
     return Scheduler.defaultShouldYield(fiber)
@@ -88,6 +101,10 @@ export class VirtualScheduler implements Scheduler.Scheduler {
             this.ticks++
             this.sinceTurn++
             run[i]()
+            if (++this.sinceIdle >= this.busyTasks) {
+              this.sinceIdle = 0
+              this.onBusy()
+            }
           }
         }
         if (this.sinceTurn >= tasksPerTurn) break
@@ -112,6 +129,7 @@ export class VirtualScheduler implements Scheduler.Scheduler {
     const still = () => !this.draining && this.generation === generation
     const idle = (): void => {
       if (!still()) return
+      this.sinceIdle = 0
       this.inIdle = true
       try {
         this.onIdle()

@@ -17,6 +17,7 @@ export interface Settings {
   readonly autoAdvance: boolean
   readonly onStall: "fail" | "warn"
   readonly idleRounds: number
+  readonly busyTasks: number
 }
 
 type Event<A, E> =
@@ -44,7 +45,7 @@ export class World<A, E> {
   private readonly outer: VirtualScheduler | undefined
 
   constructor(start: number, private readonly settings: Settings, outer: Scheduler.Scheduler) {
-    this.scheduler = new VirtualScheduler(() => this.onIdle())
+    this.scheduler = new VirtualScheduler(() => this.onIdle(), settings.busyTasks, () => this.onBusy())
     this.outer = outer instanceof VirtualScheduler ? outer : undefined
     if (this.outer !== undefined) this.outer.nested++
     this.clock = new VirtualClock(start, () => this.scheduler.kick())
@@ -112,6 +113,16 @@ export class World<A, E> {
     const auto = !this.done && (this.settings.autoAdvance || this.closing)
     if (this.clock.step(auto)) return
     if (this.main !== undefined && !this.done) this.watch()
+  }
+
+  /**
+   * The world ran `busyTasks` tasks without being idle once: some fiber never waits (it polls
+   * with `yieldNow`, or a zero-interval timer keeps it busy). Time moves as it would at an idle
+   * moment (to the next sleep due before an `adjust`'s target, else to that target), so that
+   * `adjust` ends and sleepers wake as on the TestClock, which never waits for idleness.
+   */
+  private onBusy(): void {
+    this.clock.step(!this.done && (this.settings.autoAdvance || this.closing))
   }
 
   /**
