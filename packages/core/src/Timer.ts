@@ -70,8 +70,9 @@ export interface Stats {
 /**
  * A timer: `ticks` is a pull-based stream with one element per tick (the time slept
  * before it); the timer sleeps only when the consumer asks for the next tick. Each run of
- * `ticks` starts over (its first tick comes one interval after it starts); `stats`
- * accumulate over the timer's life.
+ * `ticks` starts over (its first tick comes one interval after it starts) and keeps time on
+ * its own, also while other runs go on; `stats` accumulate over the timer's life, every
+ * run's.
  *
  * @example
  * ```ts

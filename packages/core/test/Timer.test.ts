@@ -195,6 +195,22 @@ describe("Timer.make", () => {
       expect((yield* timer.stats).overlaps).toBe(0)
     }))
 
+  it.effect("two runs of ticks at once keep time each on their own; the stats add both up", () =>
+    Effect.gen(function*() {
+      const timer = yield* Timer.make("1 second")
+      const a = yield* collect(timer, 3)
+      yield* TestClock.adjust("500 millis")
+      const b = yield* collect(timer, 3)
+      yield* TestClock.adjust("5 seconds")
+      expect(yield* Fiber.join(a)).toEqual([1000, 2000, 3000])
+      expect(yield* Fiber.join(b)).toEqual([1500, 2500, 3500])
+      expect(yield* timer.stats).toEqual({ iteration: 6, drifting: 0, driftingEarly: 0, driftingLate: 0, overlaps: 0 })
+      const c = yield* collect(timer, 1)
+      yield* TestClock.adjust("1 second")
+      expect(yield* Fiber.join(c)).toEqual([6500])
+      expect((yield* timer.stats).iteration).toBe(7)
+    }))
+
   it.plain("bad input throws when declared, naming the value", () => {
     expect(() => Timer.make("-1 seconds")).toThrow(/interval of timer timer: "-1 seconds"/)
     expect(() => Timer.make("soon" as Duration.DurationInput, { name: "x" })).toThrow(/"soon"/)

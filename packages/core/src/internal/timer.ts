@@ -100,16 +100,43 @@ export const make = (interval: Duration.DurationInput, options: Timer.Options = 
   const name = decodeName(options.name, "timer")
   const decoded = decodeDuration(interval, `interval of timer ${name}`)
   const maxDriftCorrection = decodeMaxDriftCorrection(options.maxDriftCorrection, `timer ${name}`)
+  const millis = Duration.toMillis(decoded)
   return Effect.map(timerMetrics.forTimer(name), (metrics): Timer.Timer => {
-    const state = new DelayState(name, Duration.toMillis(decoded), maxDriftCorrection, metrics)
+    // Each run of `ticks` keeps time on its own (two runs at once do not move each other's
+    // wake-ups); the stats add up every run's, the ended ones' and those still running.
+    const live = new Set<DelayState>()
+    let ended: Timer.Stats = noStats
     return {
       name,
       interval: decoded,
-      stats: Effect.sync(() => state.stats),
-      ticks: tickStream(state, sleepMillis)
+      stats: Effect.sync(() => {
+        let total = ended
+        for (const state of live) total = addStats(total, state.stats)
+        return total
+      }),
+      ticks: Stream.suspend(() => {
+        const state = new DelayState(name, millis, maxDriftCorrection, metrics)
+        live.add(state)
+        return Stream.ensuring(
+          tickStream(state, sleepMillis),
+          Effect.sync(() => {
+            if (live.delete(state)) ended = addStats(ended, state.stats)
+          })
+        )
+      })
     }
   })
 }
+
+const noStats: Timer.Stats = { iteration: 0, drifting: 0, driftingEarly: 0, driftingLate: 0, overlaps: 0 }
+
+const addStats = (a: Timer.Stats, b: Timer.Stats): Timer.Stats => ({
+  iteration: a.iteration + b.iteration,
+  drifting: a.drifting + b.drifting,
+  driftingEarly: a.driftingEarly + b.driftingEarly,
+  driftingLate: a.driftingLate + b.driftingLate,
+  overlaps: a.overlaps + b.overlaps
+})
 
 /**
  * mode's `itertimer` on a service: a tick stream whose sleeps wake early when the service
