@@ -1,6 +1,7 @@
 /**
  * Cron expressions for `Service.crontab`, on Effect's `Cron` (5 fields, or 6 with leading
- * seconds; names, ranges, lists and steps; no `@daily`, `L`, `W`, `#`, `?`). Time is read
+ * seconds; names, ranges, lists and steps; croniter's `@yearly`, `@annually`, `@monthly`,
+ * `@weekly`, `@daily`, `@midnight`, `@hourly`; no `L`, `W`, `#`, `?`). Time is read
  * from `Clock`, so `TestClock.setTime` / `adjust` move it. Expressions are matched against
  * the local time of a time zone (default UTC), with daylight-saving changes handled: a
  * local time skipped by a spring-forward runs just after the gap (02:30 → 03:30), a local

@@ -142,6 +142,19 @@ describe("Service.crontab", () => {
     )
   })
 
+  it.plain("croniter's shorthands (@yearly ... @hourly) and the time zone named GMT", () => {
+    const from = "2000-03-15T10:30:00Z"
+    expect(runs(Crontab.unsafeParse("@hourly"), from, 2)).toEqual(["2000-03-15T11:00:00.000Z", "2000-03-15T12:00:00.000Z"])
+    expect(runs(Crontab.unsafeParse("@daily"), from, 1)).toEqual(["2000-03-16T00:00:00.000Z"])
+    expect(runs(Crontab.unsafeParse("@midnight"), from, 1)).toEqual(["2000-03-16T00:00:00.000Z"])
+    expect(runs(Crontab.unsafeParse("@weekly"), from, 1)).toEqual(["2000-03-19T00:00:00.000Z"]) // a Sunday
+    expect(runs(Crontab.unsafeParse("@monthly"), from, 1)).toEqual(["2000-04-01T00:00:00.000Z"])
+    expect(runs(Crontab.unsafeParse("@yearly"), from, 1)).toEqual(["2001-01-01T00:00:00.000Z"])
+    expect(runs(Crontab.unsafeParse("@Annually"), from, 1)).toEqual(["2001-01-01T00:00:00.000Z"])
+    expect(runs(Crontab.unsafeParse("0 20 * * *", { timezone: "GMT" }), from, 1)).toEqual(["2000-03-15T20:00:00.000Z"])
+    expect(runs(Crontab.unsafeParse("0 20 * * *", { timezone: "GMT+02:00" }), from, 1)).toEqual(["2000-03-15T18:00:00.000Z"])
+  })
+
   it.plain("an invalid expression or time zone throws when declared, naming it", () => {
     expect(() => Service.crontab("61 * * * *", () => Effect.void)).toThrow(/Invalid cron expression "61 \* \* \* \*"/)
     expect(() => Service.crontab("every day", () => Effect.void)).toThrow(/"every day"/)
@@ -150,7 +163,7 @@ describe("Service.crontab", () => {
     )
     expect(() => Service.crontab("0 0 30 2 *", () => Effect.void)).toThrow(/"0 0 30 2 \*": it never matches/)
     expect(() => Service.crontab("0 * * * *", () => Effect.void, { onError: "retry" as "log" })).toThrow(/"retry"/)
-    expect(() => Crontab.secsForNext("@daily")).toThrow(/"@daily"/)
+    expect(() => Crontab.secsForNext("@fortnightly")).toThrow(/"@fortnightly"/)
     expect(() => Crontab.unsafeParse("0 9 * * *", { timezone: "Europe/Pariss" })).toThrow(/"Europe\/Pariss"/)
   })
 })

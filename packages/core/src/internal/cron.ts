@@ -36,6 +36,17 @@ const impl = (self: Crontab.Crontab): CrontabImpl =>
 const isUtc = (zone: DateTime.TimeZone): boolean =>
   zone._tag === "Named" ? zone.id === "UTC" || zone.id === "Etc/UTC" : zone.offset === 0
 
+/** croniter's (and Vixie cron's) shorthands, as the five fields they stand for. */
+const macros: Record<string, string> = {
+  "@yearly": "0 0 1 1 *",
+  "@annually": "0 0 1 1 *",
+  "@monthly": "0 0 1 * *",
+  "@weekly": "0 0 * * 0",
+  "@daily": "0 0 * * *",
+  "@midnight": "0 0 * * *",
+  "@hourly": "0 * * * *"
+}
+
 /** Parses `expression` in `timezone` (default UTC): a `TypeError` that names the bad value on the left. */
 export const parse = (expression: string, timezone?: string): Either.Either<Crontab.Crontab, TypeError> => {
   try {
@@ -54,7 +65,9 @@ export const unsafeParse = (expression: string, timezone?: string): Crontab.Cron
     throw new TypeError(`Invalid time zone ${String(timezone)} for cron expression ${JSON.stringify(expression)}`)
   }
   const zoneInput = timezone ?? "UTC"
-  const zone = DateTime.zoneFromString(zoneInput)
+  // Effect reads anything that starts with "GMT" as an offset ("GMT+02:00"); a name it is not
+  // (bare "GMT", "GMT0") is tried as an IANA name too, as Intl and pytz know them.
+  const zone = Option.orElse(DateTime.zoneFromString(zoneInput), () => DateTime.zoneMakeNamed(zoneInput))
   // An offset is at most 18 hours either way (ISO 8601 and Temporal's bound).
   if (Option.isNone(zone) || (zone.value._tag === "Offset" && Math.abs(zone.value.offset) > 18 * 60 * 60 * 1000)) {
     throw new TypeError(
@@ -62,7 +75,7 @@ export const unsafeParse = (expression: string, timezone?: string): Crontab.Cron
         `(expected an IANA name such as "Europe/Paris", or an offset such as "+02:00")`
     )
   }
-  const parsed = Cron.parse(expression, "UTC")
+  const parsed = Cron.parse(macros[expression.trim().toLowerCase()] ?? expression, "UTC")
   if (Either.isLeft(parsed)) {
     const { input, message } = parsed.left
     const detail = input === expression ? message : `${message}: ${JSON.stringify(input)}`
