@@ -95,7 +95,7 @@ export type Strategy =
  * @category models
  */
 export interface Options {
-  /** At most this many restarts … (default 3; 0 escalates the first crash). */
+  /** At most this many restarts … (default 3; 0 escalates the first crash; `Infinity`: no limit). */
   readonly maxRestarts?: number
   /** … in any window of this length; one more escalates (default "5 seconds"). */
   readonly within?: Duration.DurationInput

@@ -31,4 +31,24 @@ describe("Supervisor.intensity", () => {
       expect((yield* sup.intensity).restarts).toBe(0)
       yield* sup.stop
     }))
+
+  it.effect("maxRestarts: Infinity restarts every crash and never escalates", () =>
+    Effect.gen(function*() {
+      const a = yield* Service.make("A")
+      const sup = yield* Supervisor.oneForOne(fresh("Unbounded"), [a], { maxRestarts: Infinity, within: "1 hour" })
+      yield* sup.start
+      for (let i = 1; i <= 20; i++) {
+        yield* a.crash("boom")
+        yield* restarted(a, i)
+      }
+      expect(yield* sup.intensity).toEqual({ restarts: 20, maxRestarts: Infinity, withinMillis: 3_600_000 })
+      expect(yield* sup.crashed).toBe(false)
+      expect(yield* a.state).toBe("running")
+      yield* sup.stop
+    }))
+
+  it.plain("maxRestarts must be a non-negative integer or Infinity", () => {
+    expect(() => Supervisor.oneForOne("S", [], { maxRestarts: 2.5 })).toThrow(/maxRestarts of supervisor S: "2.5"/)
+    expect(() => Supervisor.oneForOne("S", [], { maxRestarts: -1 })).toThrow(/maxRestarts of supervisor S: "-1"/)
+  })
 })

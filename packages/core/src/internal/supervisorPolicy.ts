@@ -49,9 +49,10 @@ export const decodeOptions = (label: string, options: Options): Policy => {
     )
   }
   const maxRestarts = options.maxRestarts ?? defaultMaxRestarts
-  if (!Number.isInteger(maxRestarts) || maxRestarts < 0) {
+  // Infinity: no limit (mode's max_restarts is a float).
+  if (maxRestarts !== Infinity && (!Number.isInteger(maxRestarts) || maxRestarts < 0)) {
     throw new TypeError(
-      `Invalid maxRestarts of supervisor ${label}: ${JSON.stringify(String(maxRestarts))} is not a non-negative integer`
+      `Invalid maxRestarts of supervisor ${label}: ${JSON.stringify(String(maxRestarts))} is not a non-negative integer or Infinity`
     )
   }
   const within = options.within === undefined
