@@ -178,7 +178,10 @@ export interface Service {
   readonly addContext: <A, E, R>(resource: Effect.Effect<A, E, R>) => Effect.Effect<A, E, Exclude<R, Scope.Scope>>
   readonly addFinalizer: (finalizer: Effect.Effect<void>) => Effect.Effect<void>
 
-  /** Per live task: name → status, age and span chain. */
+  /**
+   * Per live task: name → status, age and span chain. Live tasks that share a name are told
+   * apart by their fiber id: `"worker #12"`, `"worker #13"`.
+   */
   readonly tracebacks: Effect.Effect<ReadonlyMap<string, string>>
   /** The dump of this service and everything under it. */
   readonly humanTracebacks: Effect.Effect<string>

@@ -93,7 +93,11 @@ describe("ServiceGraph", () => {
   it.effect("humanTracebacks lists every service with its tasks", () =>
     Effect.gen(function*() {
       const root = yield* Service.make("App", {
-        tasks: [Service.task((self) => self.sleep("1 hour"), { name: "heartbeat" })]
+        tasks: [
+          Service.task((self) => self.sleep("1 hour"), { name: "heartbeat" }),
+          Service.task((self) => self.sleep("1 hour"), { name: "worker" }),
+          Service.task((self) => self.sleep("1 hour"), { name: "worker" })
+        ]
       })
       yield* root.addDependency(yield* Service.make("Consumer"))
       yield* root.start
@@ -104,7 +108,12 @@ describe("ServiceGraph", () => {
       expect(text).toMatch(/- heartbeat #\d+: status=Suspended age=2\.0s/)
       expect(text).toMatch(/\n {2}Consumer #\d+ \[running\]/)
       const tracebacks = yield* root.tracebacks
-      expect(Array.from(tracebacks.keys())[0]).toMatch(/^heartbeat #\d+$/)
+      // keyed by name; a name two live tasks share gets the fiber id
+      const keys = Array.from(tracebacks.keys())
+      expect(keys[0]).toBe("heartbeat")
+      expect(tracebacks.get("heartbeat")).toMatch(/^status=Suspended age=2\.0s/)
+      expect(keys.slice(1)).toEqual([expect.stringMatching(/^worker #\d+$/), expect.stringMatching(/^worker #\d+$/)])
+      expect(keys[1]).not.toBe(keys[2])
       yield* root.stop
     }))
 })

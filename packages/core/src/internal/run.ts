@@ -10,6 +10,14 @@ import type * as Fiber from "effect/Fiber"
 import type * as Scope from "effect/Scope"
 import type { ServiceImpl } from "./service.js"
 
+/** One live task of a run, as the dump and `tracebacks` show it: its status, age and span chain in `text`. */
+export interface TaskLine {
+  readonly name: string
+  /** The id of its fiber (of the fiber that registered it, for a timer waiting on the scheduler). */
+  readonly id: number
+  readonly text: string
+}
+
 interface TaskInfo {
   readonly name: string
   readonly startedAt: number
@@ -129,14 +137,22 @@ export class Run {
   }
 
   /** One line per live fiber: name, status, age and span chain (suspended fibers have no stack). */
-  describe(now: number): Effect.Effect<Array<readonly [string, string]>> {
+  describe(now: number): Effect.Effect<Array<TaskLine>> {
     return Effect.map(
-      Effect.forEach(this.fibers.slice(), (live) =>
-        Effect.map(live.fiber.status, (status) => [`${live.name} #${live.fiber.id().id}`, describeFiber(status._tag, live, now)] as const)),
+      Effect.forEach(this.fibers.slice(), (live): Effect.Effect<TaskLine> =>
+        Effect.map(live.fiber.status, (status) => ({
+          name: live.name,
+          id: live.fiber.id().id,
+          text: describeFiber(status._tag, live, now)
+        }))),
       (lines) => {
         for (const task of this.scheduled) {
           if (task.pending) {
-            lines.push([`${task.name} #${task.fiberId}`, `status=Scheduled age=${formatAge(Math.max(0, now - task.startedAt))}`])
+            lines.push({
+              name: task.name,
+              id: task.fiberId,
+              text: `status=Scheduled age=${formatAge(Math.max(0, now - task.startedAt))}`
+            })
           }
         }
         return lines

@@ -6,7 +6,7 @@
  */
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
-import { formatAge } from "./run.js"
+import { formatAge, type TaskLine } from "./run.js"
 import { collect } from "./graph.js"
 import type { ServiceImpl } from "./service.js"
 
@@ -27,7 +27,17 @@ export const renderTracebacks = (root: ServiceImpl): Effect.Effect<string> =>
           const uptime = service.startedAt === undefined ? "-" : formatAge(now - service.startedAt)
           const head = `${indent}${service.label} #${service.id} [${service.stateSync()}] uptime=${uptime}` +
             (flags.size > 0 ? ` flags=${Array.from(flags).join(",")}` : "")
-          return [head, ...tasks.map(([name, text]) => `${indent}  - ${name}: ${text}`)].join("\n")
+          return [head, ...tasks.map(({ id, name, text }) => `${indent}  - ${name} #${id}: ${text}`)].join("\n")
         }))),
       (blocks) => blocks.join("\n")
     ))
+
+/**
+ * `tracebacks`: live task name → its status, age and span chain. A name two live tasks share
+ * is told apart by the fiber id (`"worker #12"`, `"worker #13"`).
+ */
+export const tracebackMap = (lines: ReadonlyArray<TaskLine>): Map<string, string> => {
+  const count = new Map<string, number>()
+  for (const { name } of lines) count.set(name, (count.get(name) ?? 0) + 1)
+  return new Map(lines.map(({ id, name, text }) => [count.get(name) === 1 ? name : `${name} #${id}`, text]))
+}

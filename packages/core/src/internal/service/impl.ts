@@ -26,7 +26,7 @@ import type * as ServiceError from "../../ServiceError.js"
 import type * as Timer from "../../Timer.js"
 import type { Run } from "../run.js"
 import * as schedules from "../schedules.js"
-import { renderTracebacks } from "../tracebacks.js"
+import { renderTracebacks, tracebackMap } from "../tracebacks.js"
 import * as crash from "./crash.js"
 import { bindOnAccess } from "./bindOnAccess.js"
 import { Latch } from "./latch.js"
@@ -337,7 +337,7 @@ export class ServiceImpl implements Service.Service {
       Effect.suspend(() => {
         const run = this.run
         if (run === undefined) return Effect.succeed(new Map<string, string>())
-        return Effect.map(run.describe(now), (lines) => new Map(lines))
+        return Effect.map(run.describe(now), tracebackMap)
       }))
   }
   get humanTracebacks(): Effect.Effect<string> {
