@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest"
 import { parseArgs } from "../src/args.js"
+import { phasesOf } from "../src/gcSplit.js"
 import { runSteps } from "../src/scenarios/steps.js"
 import { runTree } from "../src/scenarios/tree.js"
 import { runInChild } from "../src/spawn.js"
@@ -17,6 +18,19 @@ describe("bench harness", () => {
     expect(() => parseArgs(["--scenario", "trees"], known)).toThrow(/"trees"/)
     expect(() => parseArgs(["--n", "-3"], known)).toThrow(/"-3"/)
     expect(() => parseArgs(["--frobnicate"], known)).toThrow(/--frobnicate/)
+  })
+
+  it("splits a run's collections by the phase they began in", () => {
+    const phases = phasesOf([["", 0], ["start", 10], ["stop", 30]], [
+      { at: 1, ms: 2, young: true },
+      { at: 9, ms: 3, young: true },
+      { at: 10, ms: 5, young: false },
+      { at: 29, ms: 1, young: true }
+    ])
+    expect(phases).toEqual([
+      { name: "start", wallMs: 10, youngGcs: 2, youngMs: 5, fullGcs: 0, fullMs: 0 },
+      { name: "stop", wallMs: 20, youngGcs: 1, youngMs: 1, fullGcs: 1, fullMs: 5 }
+    ])
   })
 
   it("takes medians and nearest-rank percentiles", () => {
