@@ -107,9 +107,12 @@ describe("a failure in a start hook rolls back what the start acquired", () => {
       expect(yield* a.state).toBe("shutdown")
       expect(yield* b.state).toBe("crashed")
       expect(yield* p.state).toBe("crashed")
-      // the parent fails with its own StartFailed, for the child's reason, as a crash would give
+      // the parent fails with its own StartFailed, which says which child failed; both are
+      // crashed for the child's reason, as a crash gives every service it reaches
       expect((error as ServiceError.StartFailed).label).toBe("P")
-      expect(Cause.squash((error as ServiceError.StartFailed).cause)).toBe("boom")
+      const inner = Option.getOrUndefined(Cause.failureOption((error as ServiceError.StartFailed).cause))
+      expect(inner).toBeInstanceOf(ServiceError.StartFailed)
+      expect((inner as ServiceError.StartFailed).label).toBe("B")
       for (const s of [b, p]) expect(Option.map(yield* s.crashReason, Cause.squash)).toEqual(Option.some("boom"))
     }))
 })

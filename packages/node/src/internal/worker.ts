@@ -102,7 +102,10 @@ const outcome = (ctx: Ctx, failure: Cause.Cause<unknown> | undefined, what: stri
   Effect.flatMap(ctx.roots.crash, (crash) => {
   if (crash !== undefined) {
     const verb = failure !== undefined || asWrapped(crash.cause)?._tag === "StartFailed" ? "failed to start" : "crashed"
-    return reportFailure(`Service ${crash.origin} ${verb}`, crash.cause)
+    // A failed start's own error says which service under the root failed to start (its
+    // chain); the crash recorded holds the reason alone.
+    const told = failure === undefined || Cause.isInterruptedOnly(failure) ? crash.cause : asWrapped(failure)?.cause ?? failure
+    return reportFailure(`Service ${crash.origin} ${verb}`, told)
   }
   if (failure !== undefined && !Cause.isInterruptedOnly(failure)) return reportFailure(what, failure)
   const signal = ctx.signals.received

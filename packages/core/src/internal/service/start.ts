@@ -155,9 +155,9 @@ const finishStart = (s: ServiceImpl, run: Run, exit: Exit.Exit<void, unknown>): 
   // acquired, in reverse, and say why.
   return isolateStop(teardown(s, run, false)).pipe(
     Effect.zipRight(Effect.suspend(() => {
-      const failure = Exit.isFailure(exit) ? startReason(spans.original(exit.cause)) : s.crashCause
+      const failure = Exit.isFailure(exit) ? spans.original(exit.cause) : s.crashCause
       if (failure !== undefined && !Cause.isInterruptedOnly(failure)) {
-        lifecycle.markCrash(s, failure, tree.path(s))
+        lifecycle.markCrash(s, startReason(failure), tree.path(s))
         lifecycle.toShutdown(s)
         return Effect.zipRight(
           s.log(LogLevel.Error, "Start failed", failure),
@@ -171,9 +171,10 @@ const finishStart = (s: ServiceImpl, run: Run, exit: Exit.Exit<void, unknown>): 
 }
 
 /**
- * Why a start failed: a child whose start failed (or a service the start started) fails it
- * with that service's `StartFailed`; the reason is the one inside, as for a crash, which gives
- * every service it reaches the same reason.
+ * The crash reason of a failed start: a child whose start failed (or a service the start
+ * started) fails it with that service's `StartFailed`; the reason is the one inside, as a
+ * crash gives every service it reaches the same reason. The start's own `StartFailed` keeps
+ * the chain (P failed to start because C failed to start, because ...).
  */
 const startReason = (cause: Cause.Cause<unknown>): Cause.Cause<unknown> => {
   let reason = cause
