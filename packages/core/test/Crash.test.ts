@@ -89,6 +89,23 @@ describe("crash without a supervisor", () => {
       expect(crashLines[1]!.cause).toContain("lost connection")
     }))
 
+  it.effect("a child that crashes while its parent is still starting: the crash is logged once, the cut-short start adds no Start failed", () =>
+    Effect.gen(function*() {
+      const lines: Array<Captured> = []
+      const child = yield* Service.make("Consumer", {
+        tasks: [Service.task(() => Effect.zipRight(Effect.sleep("1 second"), Effect.fail("lost connection")), { name: "poll" })]
+      })
+      const root = yield* Service.make("App", { onStarted: () => Effect.never })
+      yield* root.addDependency(child)
+      const starting = yield* Effect.fork(captureLogs(root.start, lines))
+      yield* TestClock.adjust("1 second")
+      const error = yield* Effect.flip(Fiber.join(starting))
+      expect(error._tag).toBe("StartFailed")
+      expect(Option.map(yield* root.crashReason, Cause.squash)).toEqual(Option.some("lost connection"))
+      const errors = lines.filter((l) => l.level === "ERROR").map((l) => l.message)
+      expect(errors).toEqual(["[^-Consumer]: Crashed: Error: lost connection"])
+    }))
+
   it.effect("a task's defect crashes the service too; a task with onError: log does not", () =>
     Effect.gen(function*() {
       const lines: Array<Captured> = []

@@ -157,12 +157,14 @@ const finishStart = (s: ServiceImpl, run: Run, exit: Exit.Exit<void, unknown>): 
     Effect.zipRight(Effect.suspend(() => {
       const failure = Exit.isFailure(exit) ? spans.original(exit.cause) : s.crashCause
       if (failure !== undefined && !Cause.isInterruptedOnly(failure)) {
-        lifecycle.markCrash(s, startReason(failure), tree.path(s))
+        const path = tree.path(s)
+        lifecycle.markCrash(s, startReason(failure), path)
         lifecycle.toShutdown(s)
-        return Effect.zipRight(
-          s.log(LogLevel.Error, "Start failed", failure),
-          Effect.fail(new ServiceError.StartFailed({ label: s.label, cause: failure }))
-        )
+        const failed = Effect.fail(new ServiceError.StartFailed({ label: s.label, cause: failure }))
+        // A crash that began under the service (a child crashed while this start ran) was
+        // logged where it began; the start that it cut short says nothing more.
+        if (s.crashOrigin !== path) return failed
+        return Effect.zipRight(s.log(LogLevel.Error, "Start failed", failure), failed)
       }
       lifecycle.toShutdown(s)
       return Exit.isFailure(exit) ? Effect.failCause(exit.cause as Cause.Cause<never>) : Effect.void
