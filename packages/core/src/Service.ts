@@ -7,8 +7,10 @@
  */
 import type * as Cause from "effect/Cause"
 import type * as Context from "effect/Context"
+import type * as Deferred from "effect/Deferred"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import { dual } from "effect/Function"
 import type * as Fiber from "effect/Fiber"
 import * as FiberRef from "effect/FiberRef"
 import * as Layer from "effect/Layer"
@@ -19,6 +21,7 @@ import type * as Stream from "effect/Stream"
 import type * as Types from "effect/Types"
 import type * as Beacon from "./Beacon.js"
 import type * as Diag from "./Diag.js"
+import * as internalBounded from "./internal/bounded.js"
 import * as internalCurrent from "./internal/layer/current.js"
 import * as internalLaunch from "./internal/layer/launch.js"
 import * as internalRegistry from "./internal/layer/registry.js"
@@ -595,6 +598,37 @@ export const run = (service: Service): Effect.Effect<void, ServiceError.ServiceE
     Effect.zipRight(crashed)
   )
 }
+
+/**
+ * Runs `self` with a signal that cuts the stops in progress: when `cut` completes, each stop
+ * step then running (a hook, a child's stop, the wait for shutdown, the interruption of
+ * tasks, a finalizer) is interrupted in the background and its stop goes on with the next
+ * step, as at its `stopTimeout` (logged, recorded as a `StopTimeout`). Steps that begin
+ * afterwards run as usual. Fibers forked by `self`, and the stops they run, inherit the
+ * signal. The Worker sets it to its `shutdownTimeout` deadline, so that the rest of each stop
+ * (finalizers, `onShutdown`) runs in the grace that follows.
+ *
+ * @example
+ * ```ts
+ * import { Deferred, Effect } from "effect"
+ * import { Service } from "@effect-mode/core"
+ *
+ * const program = Effect.gen(function* () {
+ *   const cut = yield* Deferred.make<void>()
+ *   const app = yield* Service.make("App", { onStop: () => Effect.never })
+ *   yield* app.start
+ *   yield* Effect.fork(Effect.delay(Deferred.succeed(cut, undefined), "5 seconds"))
+ *   yield* Service.withStopCut(app.stop, cut) // ends 5 s later: onStop is cut
+ * })
+ * ```
+ *
+ * @since 0.3.0
+ * @category running
+ */
+export const withStopCut: {
+  (cut: Deferred.Deferred<void>): <A, E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
+  <A, E, R>(self: Effect.Effect<A, E, R>, cut: Deferred.Deferred<void>): Effect.Effect<A, E, R>
+} = dual(2, internalBounded.withStopCut)
 
 /**
  * True for a value made by `Service.make` (or a Supervisor).

@@ -1,5 +1,5 @@
 import { describe, expect } from "@effect/vitest"
-import { Cause, Effect, Exit, Fiber, Option, TestClock } from "effect"
+import { Cause, Deferred, Effect, Exit, Fiber, Option, TestClock } from "effect"
 import { Service, ServiceError } from "@effect-mode/core"
 import { it } from "./support/it.js"
 
@@ -177,6 +177,32 @@ describe("deadlines and concurrency", () => {
       expect(log).toEqual(["onShutdown"])
       expect(yield* svc.state).toBe("shutdown")
       expect(String(Option.getOrThrow(yield* svc.stopFailure))).toContain("onStop did not finish within 3s")
+    }))
+
+  it.effect("Service.withStopCut: the steps in flight when the signal comes are cut, the steps after it run", () =>
+    Effect.gen(function*() {
+      const log: Array<string> = []
+      const cut = yield* Deferred.make<void>()
+      const child = yield* Service.make("Child", {
+        onStart: (self) => self.addFinalizer(Effect.sync(() => log.push("finalizer Child"))),
+        onStop: () => Effect.never,
+        // begins after the cut: not cut, it runs to its end
+        onShutdown: () => Effect.zipRight(Effect.sleep("1 second"), Effect.sync(() => log.push("onShutdown Child")))
+      })
+      const parent = yield* Service.make("Parent", {
+        dependencies: () => Effect.succeed([child]),
+        onShutdown: () => Effect.sync(() => log.push("onShutdown Parent"))
+      })
+      yield* parent.start
+      const stopping = yield* Effect.fork(Service.withStopCut(parent.stop, cut))
+      yield* TestClock.adjust("1 hour")
+      expect(stopping.unsafePoll()).toBeNull()
+      yield* Deferred.succeed(cut, undefined)
+      yield* TestClock.adjust("1 second")
+      yield* Fiber.join(stopping)
+      expect(log).toEqual(["finalizer Child", "onShutdown Child", "onShutdown Parent"])
+      expect(String(Option.getOrThrow(yield* child.stopFailure))).toContain("onStop did not finish within 1h")
+      expect(yield* parent.state).toBe("shutdown")
     }))
 
   it.effect("even an uninterruptible hung step is cut at stopTimeout", () =>

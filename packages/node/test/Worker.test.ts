@@ -108,6 +108,18 @@ describe("Worker.runMain", () => {
     expect(out).toMatch(/Shutdown did not finish within 1s; not stopped in time: App\/Stuck \(stopping\);/)
     // The dump of what was left is printed with it.
     expect(out).toMatch(/^ {2}Stuck #\d+ \[stopping\]/m)
+    // The deadline cut the hung onStop; the rest of its stop ran in the grace (the root's
+    // resources are released alongside, in the grace too).
+    const seen = marks(child)
+    expect(seen.filter((m) => m !== "root resources released")).toEqual([
+      "READY",
+      "onStop Stuck (hangs)",
+      "finalizer Stuck",
+      "onShutdown Stuck",
+      "onStop Fine"
+    ])
+    expect(seen).toContain("root resources released")
+    expect(out).toContain("[Worker] What was left finished within shutdownGrace")
   }, T)
 
   it("with forceExitOnSecondSignal: false a second signal is only logged; the deadline still ends the stop", async () => {

@@ -4,9 +4,28 @@
  *
  * @internal
  */
+import * as Clock from "effect/Clock"
+import * as Context from "effect/Context"
+import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as FiberRef from "effect/FiberRef"
 import * as ServiceError from "../ServiceError.js"
+
+/**
+ * The signal that cuts the stop steps in flight (`Service.withStopCut`): when it completes,
+ * each step then running is interrupted in the background and its stop goes on, as at a
+ * `stopTimeout`; steps that begin afterwards run as usual. Forked fibers inherit it.
+ *
+ * @internal
+ */
+export const stopCut: FiberRef.FiberRef<Deferred.Deferred<void> | undefined> = FiberRef.unsafeMake<
+  Deferred.Deferred<void> | undefined
+>(undefined)
+
+/** @internal */
+export const withStopCut = <A, E, R>(self: Effect.Effect<A, E, R>, cut: Deferred.Deferred<void>): Effect.Effect<A, E, R> =>
+  Effect.locally(self, stopCut, cut)
 
 /**
  * Runs `effect` with a deadline: at the deadline the effect is interrupted in the
@@ -19,13 +38,27 @@ export const bounded = <A, E>(
   deadline: Duration.Duration | undefined,
   label: string,
   step: string
-): Effect.Effect<A | void, E | ServiceError.StopTimeout> => {
-  const body = Effect.interruptible(effect)
-  if (deadline === undefined) return body
-  return Effect.interruptible(Effect.disconnect(body)).pipe(
-    Effect.timeoutFail({
+): Effect.Effect<A | void, E | ServiceError.StopTimeout> =>
+  Effect.withFiberRuntime((fiber) => {
+    const cut = fiber.getFiberRef(stopCut)
+    const body = Effect.interruptible(effect)
+    if (deadline === undefined && cut === undefined) return body
+    const disconnected = Effect.interruptible(Effect.disconnect(body))
+    const timed = deadline === undefined ? disconnected : Effect.timeoutFail(disconnected, {
       duration: deadline,
       onTimeout: () => new ServiceError.StopTimeout({ label, step, timeoutMillis: Duration.toMillis(deadline) })
     })
-  )
-}
+    if (cut === undefined) return timed
+    const clock = Context.get(fiber.currentDefaultServices, Clock.Clock)
+    const began = clock.unsafeCurrentTimeMillis()
+    // Cut: the step had run this long when the signal came.
+    const cutShort = Effect.zipRight(
+      Deferred.await(cut),
+      Effect.suspend(() =>
+        Effect.fail(new ServiceError.StopTimeout({ label, step, timeoutMillis: clock.unsafeCurrentTimeMillis() - began }))
+      )
+    )
+    // Both sides interruptible: a stop runs in an uninterruptible region, and the race waits
+    // for its loser to end.
+    return Effect.flatMap(Deferred.isDone(cut), (done) => done ? timed : Effect.raceFirst(timed, Effect.interruptible(cutShort)))
+  })

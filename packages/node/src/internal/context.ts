@@ -21,6 +21,11 @@ export interface Ctx {
   stopping: boolean
   /** True once `shutdownTimeout` passed: the body's end no longer decides the exit code. */
   deadlinePassed: boolean
+  /**
+   * Completed when `shutdownTimeout` passes: the stop steps then in flight are cut
+   * (`Service.withStopCut`), so the rest of each stop runs in the grace.
+   */
+  readonly deadline: Deferred.Deferred<void>
   /** What the body is doing, named by the deadline's message when no service is stuck. */
   activity: string
   /** The scope of the root's resources (the root effect's, or the layer's) once made. */

@@ -62,6 +62,8 @@ export const watchdog = (
     yield* Effect.raceFirst(Effect.asVoid(stopRequested(ctx)), Deferred.await(ctx.stopBegan))
     yield* Effect.sleep(timeout)
     ctx.deadlinePassed = true
+    // The stop steps in flight are cut now; what follows them runs in the grace.
+    yield* Deferred.succeed(ctx.deadline, undefined)
     const stuck = yield* ctx.roots.stuck
     const named = stuck.length > 0 ? stuck.join(", ") : `(no service: ${ctx.activity})`
     yield* Effect.logError(

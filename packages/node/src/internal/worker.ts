@@ -216,6 +216,7 @@ export const program = (root: Root, options: Resolved, state: ProcessState): Eff
       stopBegan: yield* Deferred.make<void>(),
       stopping: false,
       deadlinePassed: false,
+      deadline: yield* Deferred.make<void>(),
       activity: "the start of the worker",
       rootScope: undefined,
       released: "no"
@@ -245,9 +246,12 @@ export const program = (root: Root, options: Resolved, state: ProcessState): Eff
         `[Worker] Health endpoints on http://${health.host ?? "localhost"}:${listening.right} (/livez /readyz /healthz /debug${observer === undefined ? "" : " /observer"})`
       )
     }
-    const body = Layer.isLayer(root)
-      ? layerBody(root as Layer.Layer<unknown, unknown, never>, ctx)
-      : serviceBody(root as Effect.Effect<Service.Service, unknown, Scope.Scope>, ctx)
+    const body = Service.withStopCut(
+      Layer.isLayer(root)
+        ? layerBody(root as Layer.Layer<unknown, unknown, never>, ctx)
+        : serviceBody(root as Effect.Effect<Service.Service, unknown, Scope.Scope>, ctx),
+      ctx.deadline
+    )
     // The body runs on a fiber of its own scope, which is not closed when the deadline
     // passes: the deadline interrupts it and gives it shutdownGrace, but does not wait
     // for code stuck in an uninterruptible region.
