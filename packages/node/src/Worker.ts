@@ -215,7 +215,8 @@ const run = (root: Root<unknown>, options: Options | undefined): void => {
  *
  * - `runMain(effect)`: makes the root service, starts it, waits until it stops or
  *   crashes, stops it (children in reverse). `runMain(layer)`: builds the layer (which
- *   starts its services), waits until a service of its output stops or crashes, then
+ *   starts its services), runs until a signal, a crash or a failed build (as
+ *   `Service.launch`: a layer service that stops by itself does not end it), then
  *   releases the layer (which stops them in reverse order).
  * - The first SIGINT, SIGTERM or SIGHUP starts a graceful stop (interrupting the root
  *   effect or the layer's build if it is still running); a second one exits at once with
