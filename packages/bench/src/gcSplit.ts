@@ -16,7 +16,7 @@ import * as Logger from "effect/Logger"
 import * as LogLevel from "effect/LogLevel"
 import { constants, PerformanceObserver } from "node:perf_hooks"
 import { heapAfterGc, now } from "./measure.js"
-import { parentOf } from "./scenarios/tree.js"
+import { parentOf, variantTasks } from "./scenarios/tree.js"
 
 /**
  * One phase: its wall time, and how many collections of each kind ran in it and for how long.
@@ -45,29 +45,12 @@ interface GcEntry {
   readonly young: boolean
 }
 
-const tasksOf = (variant: string): Array<Service.Task<never, never>> => {
-  const task = Service.task(() => Effect.never, { name: "idle" })
-  const timer = Service.timer("1 second", () => Effect.void, { name: "tick" })
-  switch (variant) {
-    case "none":
-      return []
-    case "task":
-      return [task]
-    case "timer":
-      return [timer]
-    case "both":
-      return [task, timer]
-    default:
-      throw new Error(`gcSplit: unknown variant ${JSON.stringify(variant)} (none, task, timer, both)`)
-  }
-}
-
 /** The instants between the phases, as `[name of the phase that ends there, instant]`. */
 type Marks = Array<readonly [string, number]>
 
 const effectMode = (n: number, variant: string, marks: Marks): Effect.Effect<void, unknown> =>
   Effect.gen(function*() {
-    const tasks = tasksOf(variant)
+    const tasks = variantTasks(variant, "gcSplit")
     marks.push(["", now()])
     const services: Array<Service.Service> = new Array(n)
     for (let i = 0; i < n; i++) services[i] = yield* Service.make(`s${i}`, { mundaneLevel: "debug", tasks })

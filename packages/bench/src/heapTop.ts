@@ -15,7 +15,7 @@ import { readFileSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { writeHeapSnapshot } from "node:v8"
-import { parentOf } from "./scenarios/tree.js"
+import { parentOf, variantTasks } from "./scenarios/tree.js"
 
 interface Snapshot {
   readonly snapshot: { readonly meta: { readonly node_fields: Array<string>; readonly node_types: [Array<string>] } }
@@ -43,27 +43,10 @@ const byKind = (): Map<string, { count: number; bytes: number }> => {
   return kinds
 }
 
-const tasksOf = (variant: string): Array<Service.Task<never, never>> => {
-  const task = Service.task(() => Effect.never, { name: "idle" })
-  const timer = Service.timer("1 second", () => Effect.void, { name: "tick" })
-  switch (variant) {
-    case "none":
-      return []
-    case "task":
-      return [task]
-    case "timer":
-      return [timer]
-    case "both":
-      return [task, timer]
-    default:
-      throw new Error(`heapTop: unknown variant ${JSON.stringify(variant)} (none, task, timer, both)`)
-  }
-}
-
 const main = async (): Promise<void> => {
   const [nArg, variant = "both", countArg] = process.argv.slice(2)
   const n = Number(nArg ?? 10_000)
-  const tasks = tasksOf(variant)
+  const tasks = variantTasks(variant, "heapTop")
   const program = Effect.gen(function*() {
     const before = byKind()
     const services: Array<Service.Service> = []

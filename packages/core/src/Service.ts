@@ -601,11 +601,12 @@ export const run = (service: Service): Effect.Effect<void, ServiceError.ServiceE
 
 /**
  * Runs `self` with a signal that cuts the stops in progress: when `cut` completes, each stop
- * step then running (a hook, a child's stop, the wait for shutdown, the interruption of
- * tasks, a finalizer) is interrupted in the background and its stop goes on with the next
- * step, as at its `stopTimeout` (logged, recorded as a `StopTimeout`). Steps that begin
- * afterwards run as usual. Fibers forked by `self`, and the stops they run, inherit the
- * signal. The Worker sets it to its `shutdownTimeout` deadline, so that the rest of each stop
+ * step then running (`onStop`, the interruption of the tasks, the release of contexts and
+ * finalizers, `onShutdown`; a child's stop through its own steps) is interrupted in the
+ * background and its stop goes on with the next step, as at its `stopTimeout` (logged,
+ * recorded as a `StopTimeout`). The wait for `setShutdown` keeps its own `shutdownTimeout`.
+ * Steps that begin afterwards run as usual. The signal is read when a stop begins, from
+ * the fiber that stops; fibers forked by `self`, and the stops they run, inherit it. The Worker sets it to its `shutdownTimeout` deadline, so that the rest of each stop
  * (finalizers, `onShutdown`) runs in the grace that follows.
  *
  * @example

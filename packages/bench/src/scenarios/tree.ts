@@ -42,6 +42,35 @@ const tick = Service.timer("1 second", () => Effect.void, { name: "tick" })
 const tasks = [idle, tick]
 
 /**
+ * The tasks of a service in the variants the measuring tools (`heapTop`, `gcSplit`) tell
+ * apart: `none`, `task` (the idle task), `timer` (the 1 s timer) or `both` (the tree
+ * scenario's services). `tool` names the caller in the error for an unknown variant.
+ *
+ * @example
+ * ```ts
+ * import { variantTasks } from "@effect-mode/bench/scenarios/tree"
+ *
+ * variantTasks("timer", "heapTop").length // 1
+ * ```
+ *
+ * @since 0.0.0
+ */
+export const variantTasks = (variant: string, tool: string): Array<Service.Task<never, never>> => {
+  switch (variant) {
+    case "none":
+      return []
+    case "task":
+      return [idle]
+    case "timer":
+      return [tick]
+    case "both":
+      return [idle, tick]
+    default:
+      throw new Error(`${tool}: unknown variant ${JSON.stringify(variant)} (none, task, timer, both)`)
+  }
+}
+
+/**
  * Makes the effect-mode tree: `n` services, fan-out 10, each with one idle task and one 1 s
  * timer, "Starting..."/"Stopping..." lines at debug level. Returns every service, root first.
  *

@@ -17,6 +17,7 @@ import * as LogLevel from "effect/LogLevel"
 import * as RuntimeFlags from "effect/RuntimeFlags"
 import type * as Service from "../../Service.js"
 import * as ServiceError from "../../ServiceError.js"
+import { stopCut } from "../bounded.js"
 import { Run } from "../run.js"
 import { isolateStop } from "./fiberRefs.js"
 import { asImpl, type ServiceImpl } from "./impl.js"
@@ -77,9 +78,9 @@ const doStart = (
   const started: Effect.Effect<void, ServiceError.ServiceError> = Effect.matchCauseEffect(
     spans.lifecycleOn(fiber, s, "Service.start", Effect.suspend(() => startSteps(s, run, fiber))),
     {
-      onFailure: (cause) => finishStart(s, run, Exit.failCause(cause)),
+      onFailure: (cause) => finishStart(s, run, fiber, Exit.failCause(cause)),
       onSuccess: () => {
-        if (s.stopSignalled) return finishStart(s, run, Exit.void)
+        if (s.stopSignalled) return finishStart(s, run, fiber, Exit.void)
         lifecycle.toRunning(s, Context.get(fiber.currentDefaultServices, Clock.Clock).unsafeCurrentTimeMillis())
         return Effect.void
       }
@@ -149,11 +150,16 @@ const startChildren = (s: ServiceImpl, children: ReadonlyArray<ServiceImpl>, fro
   return hook === undefined ? Effect.void : startHook(s, "onStarted", hook)
 }
 
-const finishStart = (s: ServiceImpl, run: Run, exit: Exit.Exit<void, unknown>): Effect.Effect<void, ServiceError.ServiceError> => {
+const finishStart = (
+  s: ServiceImpl,
+  run: Run,
+  fiber: Fiber.RuntimeFiber<unknown, unknown>,
+  exit: Exit.Exit<void, unknown>
+): Effect.Effect<void, ServiceError.ServiceError> => {
   // The start did not complete: a step failed, the start was interrupted, a stop was
   // requested meanwhile, or the service crashed while starting. Release what was
   // acquired, in reverse, and say why.
-  return isolateStop(teardown(s, run, false)).pipe(
+  return isolateStop(teardown(s, run, false, fiber.getFiberRef(stopCut))).pipe(
     Effect.zipRight(Effect.suspend(() => {
       const failure = Exit.isFailure(exit) ? spans.original(exit.cause) : s.crashCause
       if (failure !== undefined && !Cause.isInterruptedOnly(failure)) {

@@ -8,6 +8,7 @@
  * @internal
  */
 import * as Cause from "effect/Cause"
+import type * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
@@ -16,7 +17,7 @@ import * as LogLevel from "effect/LogLevel"
 import * as Scope from "effect/Scope"
 import type * as Service from "../../Service.js"
 import * as ServiceError from "../../ServiceError.js"
-import { bounded } from "../bounded.js"
+import { bounded, stopCut } from "../bounded.js"
 import type { Run } from "../run.js"
 import { cancelScheduled } from "../scheduledTask.js"
 import { stopInBackground } from "./crash.js"
@@ -87,7 +88,7 @@ const doStop = (s: ServiceImpl, fiber: Fiber.RuntimeFiber<unknown, unknown>): Ef
   lifecycle.toStopping(s)
   const stopping = log.logOn(fiber, s, s.mundane, "Stopping...")
   const steps = Effect.zipRight(
-    teardown(s, run, true),
+    teardown(s, run, true, fiber.getFiberRef(stopCut)),
     Effect.suspend(() => {
       lifecycle.toShutdown(s)
       const link = s.supervisor
@@ -100,9 +101,17 @@ const doStop = (s: ServiceImpl, fiber: Fiber.RuntimeFiber<unknown, unknown>): Ef
   return isSimpleStop(s, run) ? Effect.uninterruptible(traced) : isolateStop(traced)
 }
 
+/** The signal that cuts a stop's steps (`Service.withStopCut`), read once per stop from the fiber that stops. */
+type Cut = Deferred.Deferred<void> | undefined
+
 /** One stop step: bounded by `stopTimeout`, its failure logged and recorded, never failing. */
-export const stopStep = (s: ServiceImpl, what: string, effect: Effect.Effect<unknown, unknown>): Effect.Effect<void> =>
-  bounded(effect, s.decoded.stopTimeout, s.label, what).pipe(
+export const stopStep = (
+  s: ServiceImpl,
+  what: string,
+  effect: Effect.Effect<unknown, unknown>,
+  cut: Cut
+): Effect.Effect<void> =>
+  bounded(effect, s.decoded.stopTimeout, s.label, what, cut).pipe(
     Effect.catchAllCause((cause) =>
       Effect.zipRight(
         Effect.sync(() => {
@@ -116,19 +125,20 @@ export const stopStep = (s: ServiceImpl, what: string, effect: Effect.Effect<unk
 const stopHook = (
   s: ServiceImpl,
   name: string,
-  fn: (self: Service.Service) => Effect.Effect<unknown, unknown, any>
-): Effect.Effect<void> => spans.hook(s, name, stopStep(s, name, s.userCode(Effect.suspend(() => fn(s)))))
+  fn: (self: Service.Service) => Effect.Effect<unknown, unknown, any>,
+  cut: Cut
+): Effect.Effect<void> => spans.hook(s, name, stopStep(s, name, s.userCode(Effect.suspend(() => fn(s))), cut))
 
 /**
  * Waits for a child's stop, bounded by this service's `stopTimeout`: the child's stop runs
  * on a fiber of its own and is never cut short; past the deadline this stop goes on.
  */
-const stopChild = (s: ServiceImpl, child: ServiceImpl): Effect.Effect<void> => {
+const stopChild = (s: ServiceImpl, child: ServiceImpl, cut: Cut): Effect.Effect<void> => {
   const deadline = s.decoded.stopTimeout
   if (deadline === undefined) return child.stop
   return Effect.flatMap(
     Effect.forkDaemon(Effect.locally(child.stop, onStopFiber, true)),
-    (fiber) => stopStep(s, `stopping ${child.label}`, Fiber.join(fiber))
+    (fiber) => stopStep(s, `stopping ${child.label}`, Fiber.join(fiber), cut)
   )
 }
 
@@ -139,12 +149,12 @@ const stopChild = (s: ServiceImpl, child: ServiceImpl): Effect.Effect<void> => {
  *
  * @internal
  */
-export const teardown = (s: ServiceImpl, run: Run, withHooks: boolean): Effect.Effect<void> =>
+export const teardown = (s: ServiceImpl, run: Run, withHooks: boolean, cut: Cut): Effect.Effect<void> =>
   Effect.suspend(() => {
     const onStop = withHooks ? s.options.onStop : undefined
     const children = s.children.length === 0 ? s.children : [...s.children].reverse()
-    const rest = Effect.suspend(() => stopChildren(s, run, withHooks, children, 0))
-    return onStop === undefined ? rest : Effect.zipRight(stopHook(s, "onStop", onStop), rest)
+    const rest = Effect.suspend(() => stopChildren(s, run, withHooks, children, 0, cut))
+    return onStop === undefined ? rest : Effect.zipRight(stopHook(s, "onStop", onStop, cut), rest)
   })
 
 /** The children in reverse (a child that left meanwhile is skipped), then the run's own steps. */
@@ -153,31 +163,34 @@ const stopChildren = (
   run: Run,
   withHooks: boolean,
   children: ReadonlyArray<ServiceImpl>,
-  from: number
+  from: number,
+  cut: Cut
 ): Effect.Effect<void> => {
   let i = from
   while (i < children.length && !tree.stillChild(s, children[i]!)) i++
   if (i < children.length) {
-    return Effect.flatMap(stopChild(s, children[i]!), () => stopChildren(s, run, withHooks, children, i + 1))
+    return Effect.flatMap(stopChild(s, children[i]!, cut), () => stopChildren(s, run, withHooks, children, i + 1, cut))
   }
-  if (withHooks && s.options.waitForShutdown === true) return Effect.zipRight(awaitShutdown(s), Effect.suspend(() => releaseRun(s, run, withHooks)))
-  return releaseRun(s, run, withHooks)
+  if (withHooks && s.options.waitForShutdown === true) {
+    return Effect.zipRight(awaitShutdown(s), Effect.suspend(() => releaseRun(s, run, withHooks, cut)))
+  }
+  return releaseRun(s, run, withHooks, cut)
 }
 
 /** The run's timers, fibers, contexts and finalizers, then onShutdown; its runtime children leave. */
-const releaseRun = (s: ServiceImpl, run: Run, withHooks: boolean): Effect.Effect<void> => {
+const releaseRun = (s: ServiceImpl, run: Run, withHooks: boolean, cut: Cut): Effect.Effect<void> => {
   run.closed = true
   const steps: Array<Effect.Effect<void>> = []
   // The timers leave the scheduler now; what may be left is its fiber's end.
   const closing = cancelScheduled(run)
   if (closing !== undefined) steps.push(closing)
-  if (run.fibers.length > 0) steps.push(stopStep(s, "interrupting tasks", run.interruptAll))
+  if (run.fibers.length > 0) steps.push(stopStep(s, "interrupting tasks", run.interruptAll, cut))
   if (run.scope !== undefined) {
     const scope = run.scope
-    steps.push(stopStep(s, "releasing contexts", Scope.close(scope, Exit.void)))
+    steps.push(stopStep(s, "releasing contexts", Scope.close(scope, Exit.void), cut))
   }
   const onShutdown = withHooks ? s.options.onShutdown : undefined
-  if (onShutdown !== undefined) steps.push(stopHook(s, "onShutdown", onShutdown))
+  if (onShutdown !== undefined) steps.push(stopHook(s, "onShutdown", onShutdown, cut))
   // A closed run takes no new runtime child: with none now, there is none to detach.
   if (run.runtimeChildren.size > 0) {
     steps.push(Effect.sync(() => {
