@@ -716,6 +716,21 @@ export const Current: Context.Tag<Current, Service> = internalCurrent.Current
 export interface TagOptions extends Omit<Options<any, any>, "dependencies"> {
   /** Builds the typed API (an object); may read `Service.Current`; runs inside every start. */
   readonly scoped?: Effect.Effect<object, any, any>
+  /**
+   * Builds the typed API, as `scoped` does (it runs in the same place: inside every start, in
+   * the run scope), for an effect that needs no `Scope`: `Effect.Service`'s `effect`. Give one
+   * of `scoped`, `effect`, `sync` and `succeed`.
+   */
+  readonly effect?: Effect.Effect<object, any, any>
+  /** Makes the typed API at every start (`Effect.Service`'s `sync`). */
+  readonly sync?: () => object
+  /** The typed API, the same object at every start (`Effect.Service`'s `succeed`). */
+  readonly succeed?: object
+  /**
+   * As in `Effect.Service`: the class gets a static accessor per member of the API
+   * (`Self.query(sql)` is `Effect.andThen(Self, (api) => api.query(sql))`).
+   */
+  readonly accessors?: boolean
   /** Layers this service is built on, as in `Effect.Service` (`Default` provides them). */
   readonly dependencies?: ReadonlyArray<Layer.Layer.Any>
   /**
@@ -779,7 +794,8 @@ export type Supervised<A> = {
 }
 
 /**
- * The typed API of a `Service.Tag` service (what its `scoped` returns; `{}` without one).
+ * The typed API of a `Service.Tag` service (what its `scoped` or `effect` gives, what `sync`
+ * returns, or `succeed`; `{}` without any).
  *
  * @example
  * ```ts
@@ -792,8 +808,13 @@ export type Supervised<A> = {
  * @since 0.3.0
  * @category models
  */
-export type TagApi<Make> = Make extends { readonly scoped: Effect.Effect<infer A, any, any> } ? [A] extends [never] ? {} : A
+export type TagApi<Make> = Make extends { readonly scoped: Effect.Effect<infer A, any, any> } ? NeverToEmpty<A>
+  : Make extends { readonly effect: Effect.Effect<infer A, any, any> } ? NeverToEmpty<A>
+  : Make extends { readonly sync: () => infer A } ? A
+  : Make extends { readonly succeed: infer A } ? A
   : {}
+
+type NeverToEmpty<A> = [A] extends [never] ? {} : A
 
 /**
  * The error type of a `Service.Tag` service's layer (besides `ServiceError`): the union over
@@ -810,7 +831,7 @@ export type TagApi<Make> = Make extends { readonly scoped: Effect.Effect<infer A
  * @since 0.3.0
  * @category models
  */
-export type TagError<Make> = OptionsError<Make> | ScopedError<Prop<Make, "scoped">>
+export type TagError<Make> = OptionsError<Make> | ScopedError<Prop<Make, "scoped"> | Prop<Make, "effect">>
 
 /**
  * The requirements of a `Service.Tag` service (its `DefaultWithoutDependencies`): the union
@@ -829,7 +850,7 @@ export type TagError<Make> = OptionsError<Make> | ScopedError<Prop<Make, "scoped
  * @category models
  */
 export type TagContext<Make> = Exclude<
-  OptionsContext<Make> | ScopedContext<Prop<Make, "scoped">>,
+  OptionsContext<Make> | ScopedContext<Prop<Make, "scoped"> | Prop<Make, "effect">>,
   Scope.Scope | Current
 >
 
@@ -862,7 +883,7 @@ type LayerIn<L> = L extends Layer.Layer<any, any, infer RIn> ? RIn : never
  */
 export type TagClass<Self, Key extends string, Make> =
   & {
-    new(_: TagApi<Make>): (Make extends { readonly supervise: object } ? Supervised<TagApi<Make>> : TagApi<Make>) & {
+    new(_: TagApi<Make>): CallersApi<Make> & {
       readonly _tag: Key
     }
     /** Runs `body` with the API. */
@@ -885,6 +906,10 @@ export type TagClass<Self, Key extends string, Make> =
   }
   & Context.Tag<Self, Self>
   & { readonly key: Key }
+  & (Make extends { readonly accessors: true } ? Effect.Tag.Proxy<Self, CallersApi<Make>> : {})
+
+/** The API as callers see it: `Supervised` for a supervised service. */
+type CallersApi<Make> = Make extends { readonly supervise: object } ? Supervised<TagApi<Make>> : TagApi<Make>
 
 type MissingSelfGeneric = "Missing `Self` generic - use `class Self extends Service.Tag<Self>()(...)`"
 
@@ -898,6 +923,10 @@ type MissingSelfGeneric = "Missing `Self` generic - use `class Self extends Serv
  * over `scoped`, every hook, every task and `dependencies`. Get the lifecycle handle with
  * `yield* Self.handle`. Run the whole program with `Service.launch` (or the Worker) to get
  * one tree and crash reporting over every service.
+ *
+ * As in `Effect.Service`, the API can also be built with `effect` (no `Scope` needed), `sync`
+ * or `succeed` instead of `scoped` (one of them; each runs at every start), and
+ * `accessors: true` gives the class a static accessor per member of the API.
  *
  * @example
  * ```ts

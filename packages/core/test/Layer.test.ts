@@ -400,4 +400,43 @@ describe("Service.Tag and Service.launch", () => {
       expect((yield* ServiceGraph.walk(root)).length).toBe(4)
       for (const s of yield* ServiceGraph.walk(root)) expect(yield* s.state).toBe("shutdown")
     }))
+  it.effect("as in Effect.Service, the API is built with effect, sync or succeed instead of scoped (at every start), and accessors: true reads it through the class", () =>
+    Effect.gen(function*() {
+      const built: Array<string> = []
+      class Db extends Service.Tag<Db>()("Db", {
+        effect: Effect.sync(() => {
+          built.push("effect")
+          return { query: (sql: string) => Effect.succeed(`rows of ${sql}`), size: Effect.succeed(4), version: "v1" }
+        }),
+        accessors: true
+      }) {}
+      class Config extends Service.Tag<Config>()("Config", {
+        sync: () => {
+          built.push("sync")
+          return { port: 8080 }
+        }
+      }) {}
+      class Flags extends Service.Tag<Flags>()("Flags", { succeed: { debug: true } }) {}
+      const program = Effect.gen(function*() {
+        expect(yield* Db.query("select 1")).toBe("rows of select 1")
+        expect(yield* Db.size).toBe(4)
+        expect(yield* Db.version).toBe("v1")
+        expect((yield* Config).port).toBe(8080)
+        expect((yield* Flags).debug).toBe(true)
+        const handle = yield* Db.handle
+        expect(handle.label).toBe("Db")
+        yield* handle.restart
+        yield* (yield* Config.handle).restart
+        expect(yield* Db.query("select 2")).toBe("rows of select 2")
+        return handle
+      })
+      const handle = yield* Effect.provide(program, Layer.mergeAll(Db.Default, Config.Default, Flags.Default))
+      expect(built).toEqual(["effect", "sync", "effect", "sync"])
+      expect(yield* handle.state).toBe("shutdown")
+      expect(() => Service.Tag<unknown>()("Both", { scoped: Effect.succeed({}), effect: Effect.succeed({}) } as never)).toThrow(
+        /Invalid options of Service\.Tag "Both": give one of scoped, effect, not 2/
+      )
+      expect(() => Service.Tag<unknown>()("NotEffect", { effect: {} as never })).toThrow(/Invalid effect of Service\.Tag "NotEffect"/)
+      expect(() => Service.Tag<unknown>()("NotFn", { sync: 3 as never })).toThrow(/Invalid sync of Service\.Tag "NotFn": "3" is not a function/)
+    }))
 })

@@ -160,3 +160,38 @@ const useGateway = Effect.gen(function*() {
   expectTypeOf(gateway.health).toEqualTypeOf<Effect.Effect<string, ServiceError.ServiceUnavailable>>()
 })
 expectTypeOf(useGateway).toEqualTypeOf<Effect.Effect<void, never, Gateway>>()
+
+// -----------------------------------------------------------------------------
+// effect, sync, succeed instead of scoped; accessors: true (as in Effect.Service)
+// -----------------------------------------------------------------------------
+
+class Repo extends Service.Tag<Repo>()("Repo", {
+  effect: Effect.map(A, () => ({ find: (id: number) => Effect.fail(new ErrX()).pipe(Effect.as(id)), count: Effect.succeed(2) })),
+  accessors: true
+}) {}
+expectTypeOf(Repo.find).toEqualTypeOf<(id: number) => Effect.Effect<number, ErrX, Repo>>()
+expectTypeOf(Repo.count).toEqualTypeOf<Effect.Effect<number, never, Repo>>()
+expectTypeOf(Repo.DefaultWithoutDependencies).toEqualTypeOf<Layer.Layer<Repo, ServiceError.ServiceError, A>>()
+const useRepo = Effect.gen(function*() {
+  const repo = yield* Repo
+  expectTypeOf(repo.count).toEqualTypeOf<Effect.Effect<number>>()
+})
+expectTypeOf(useRepo).toEqualTypeOf<Effect.Effect<void, never, Repo>>()
+
+class Settings extends Service.Tag<Settings>()("Settings", { sync: () => ({ port: 8080 }) }) {}
+class Fixed extends Service.Tag<Fixed>()("Fixed", { succeed: { debug: true } }) {}
+expectTypeOf(Effect.map(Settings, (s) => s.port)).toEqualTypeOf<Effect.Effect<number, never, Settings>>()
+expectTypeOf(Effect.map(Fixed, (f) => f.debug)).toEqualTypeOf<Effect.Effect<true, never, Fixed>>() // const, as in Effect.Service
+expectTypeOf(Settings.Default).toEqualTypeOf<Layer.Layer<Settings, ServiceError.ServiceError, never>>()
+
+// without accessors, the class has no member of the API
+// @ts-expect-error accessors were not asked for
+export const noAccessor = Settings.port
+
+// a supervised service's accessors can fail with ServiceUnavailable, as its API can
+class Billing extends Service.Tag<Billing>()("Billing", {
+  succeed: { charge: (cents: number) => Effect.succeed(cents) },
+  accessors: true,
+  supervise: { maxRestarts: 1 }
+}) {}
+expectTypeOf(Billing.charge).toEqualTypeOf<(cents: number) => Effect.Effect<number, ServiceError.ServiceUnavailable, Billing>>()

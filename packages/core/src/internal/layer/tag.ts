@@ -25,6 +25,10 @@ type Hook = ((self: Service.Service) => Effect.Effect<void, any, any>) | undefin
 /** What `Service.Tag` accepts, untyped (the types are in Service.ts). */
 interface Maker extends Omit<Service.Options<any, any>, "dependencies"> {
   readonly scoped?: Effect.Effect<unknown, unknown, unknown>
+  readonly effect?: Effect.Effect<unknown, unknown, unknown>
+  readonly sync?: () => unknown
+  readonly succeed?: unknown
+  readonly accessors?: boolean
   readonly dependencies?: ReadonlyArray<Layer.Layer.Any>
   readonly supervise?: SuperviseOptions
 }
@@ -68,14 +72,12 @@ const taskWithCurrent = (task: Runnable): Service.Task<any, any> => {
  */
 const optionsFor = (maker: Maker, cell: { built: boolean; api: unknown }): Service.Options<any, any> => {
   const options: Record<string, unknown> = { ...maker }
-  delete options["scoped"]
-  delete options["dependencies"]
-  delete options["supervise"]
+  for (const name of [...builderNames, "dependencies", "supervise", "accessors"]) delete options[name]
   for (const name of hookNames) {
     const hook: Hook = maker[name]
     if (hook !== undefined) options[name] = withCurrent(hook)
   }
-  const scoped = maker.scoped ?? Effect.succeed({})
+  const scoped = builderOf(maker)
   const userStart: Hook = options["onStart"] as Hook
   options["onStart"] = (self: Service.Service) =>
     Effect.flatMap(self.addContext(Effect.provideService(scoped, Current, self)), (api) => {
@@ -85,6 +87,76 @@ const optionsFor = (maker: Maker, cell: { built: boolean; api: unknown }): Servi
     })
   if (maker.tasks !== undefined) options["tasks"] = maker.tasks.map(taskWithCurrent)
   return options as Service.Options<any, any>
+}
+
+/** The options that build the API, as in `Effect.Service`: at most one is given. */
+const builderNames = ["scoped", "effect", "sync", "succeed"] as const
+
+/**
+ * The effect that builds the API, from whichever of `scoped`, `effect`, `sync` and `succeed`
+ * was given (`{}` without any): each runs inside every start, in the run scope.
+ */
+const builderOf = (maker: Maker): Effect.Effect<unknown, unknown, unknown> => {
+  if (maker.scoped !== undefined) return maker.scoped
+  if (maker.effect !== undefined) return maker.effect
+  const sync = maker.sync
+  if (sync !== undefined) return Effect.sync(() => sync())
+  return Effect.succeed("succeed" in maker ? maker.succeed : {})
+}
+
+/** Checks the builder options when the tag is declared: one at most, each of its kind. */
+const checkBuilder = (key: string, maker: Maker): void => {
+  const given = builderNames.filter((name) => maker[name] !== undefined)
+  if (given.length > 1) {
+    throw new TypeError(`Invalid options of Service.Tag ${JSON.stringify(key)}: give one of ${given.join(", ")}, not ${given.length}`)
+  }
+  for (const name of ["scoped", "effect"] as const) {
+    const value = maker[name]
+    if (value !== undefined && !Effect.isEffect(value)) {
+      throw new TypeError(`Invalid ${name} of Service.Tag ${JSON.stringify(key)}: ${JSON.stringify(String(value))} is not an Effect`)
+    }
+  }
+  if (maker.sync !== undefined && typeof maker.sync !== "function") {
+    throw new TypeError(`Invalid sync of Service.Tag ${JSON.stringify(key)}: ${JSON.stringify(String(maker.sync))} is not a function`)
+  }
+  if (maker.accessors !== undefined && typeof maker.accessors !== "boolean") {
+    throw new TypeError(`Invalid accessors of Service.Tag ${JSON.stringify(key)}: ${JSON.stringify(String(maker.accessors))} is not a boolean`)
+  }
+}
+
+/**
+ * `accessors: true`, as `Effect.Service` does it: every member of the API the class does not
+ * have itself is read through the tag (`Self.query(sql)` is `Effect.andThen(Self, (api) =>
+ * api.query(sql))`, `Self.lag` is `Effect.andThen(Self, (api) => api.lag)`). A member is both
+ * a function and an effect until its first use tells which it is.
+ */
+const withAccessors = (TagClass: any): any => {
+  const cache = new Map<PropertyKey, unknown>()
+  return new Proxy(TagClass, {
+    get(target, prop, receiver) {
+      if (prop in target) return Reflect.get(target, prop, receiver)
+      const cached = cache.get(prop)
+      if (cached !== undefined) return cached
+      const fn = (...args: Array<any>) =>
+        Effect.andThen(target, (api: any) => {
+          if (typeof api[prop] === "function") {
+            cache.set(prop, (...args: Array<any>) => Effect.andThen(target, (api: any) => api[prop](...args)))
+            return api[prop](...args)
+          }
+          cache.set(prop, Effect.andThen(target, (api: any) => api[prop]))
+          return api[prop]
+        })
+      const member = Effect.andThen(target, (api: any) => api[prop])
+      Object.assign(fn, member)
+      const proto = Object.setPrototypeOf({}, Object.getPrototypeOf(member))
+      proto.apply = fn.apply
+      proto.bind = fn.bind
+      proto.call = fn.call
+      Object.setPrototypeOf(fn, proto)
+      cache.set(prop, fn)
+      return fn
+    }
+  })
 }
 
 /** `Effect.Service`'s constructor: a plain API object is copied, a class instance adopted. */
@@ -132,6 +204,7 @@ export const makeTag = (make: Make) => () => (key: string, maker: Maker): any =>
   const label = labelOf(key)
   // The options fail here, when the tag is declared, not when its layer is first built.
   decodeServiceOptions(label, maker)
+  checkBuilder(key, maker)
   if (maker.supervise?.callTimeout !== undefined) {
     decodeDuration(maker.supervise.callTimeout, `supervise.callTimeout of service ${label}`)
   }
@@ -220,7 +293,7 @@ export const makeTag = (make: Make) => () => (key: string, maker: Maker): any =>
       )
     }
   })
-  return TagClass
+  return maker.accessors === true ? withAccessors(TagClass) : TagClass
 }
 
 /**
