@@ -580,14 +580,17 @@ export const layer = <I, E, R>(
  * @since 0.1.0
  * @category running
  */
-export const run = (service: Service): Effect.Effect<void, ServiceError.ServiceError> => {
+export const run = (service: Service): Effect.Effect<void, ServiceError.ServiceError> =>
+  internal.withMade(service, Effect.suspend(() => runMade(service)))
+
+const runMade = (service: Service): Effect.Effect<void, ServiceError.ServiceError> => {
   const impl = internal.asImpl(service)
   const crashed = Effect.suspend(() => {
     const cause = impl.crashCause
     if (cause === undefined) return Effect.void
-    return Effect.fail(
-      new ServiceError.Crashed({ label: impl.label, path: impl.crashOrigin ?? impl.pathSync(), cause })
-    )
+    const path = impl.crashOrigin ?? impl.pathSync()
+    // The label of the service the crash started from, as `path` (and `Service.launch`) say.
+    return Effect.fail(new ServiceError.Crashed({ label: path.slice(path.lastIndexOf("/") + 1), path, cause }))
   })
   // A tree that crashed and stopped is not started again behind the caller's back.
   const start = Effect.suspend(() =>
@@ -644,7 +647,39 @@ export const withStopCut: {
  * @since 0.1.0
  * @category guards
  */
-export const isService = (u: unknown): u is Service => internal.isService(u)
+export const isService = (u: unknown): u is Service => internal.isService(u) || internal.isProxyService(u)
+
+/**
+ * mode's `ServiceProxy`: a handle whose service is made on first use, by `make`, and whose
+ * every member is that service's (`start`, `stop`, `state`, `crash`, `addDependency`,
+ * `beacon`, ...). Its `label` and `shortlabel` are the proxy's own (mode's are its class
+ * name); its `id` is its own. Use it where a service must be declared before anything runs
+ * (mode's Faust creates its App at import time): nothing of `make` runs until the proxy is
+ * used, or given to `addDependency`, a supervisor, `Service.run` or `ServiceGraph`. `make`
+ * runs once (a make that dies runs again at the next use); its requirements are those of the
+ * context the proxy is made in. A bad label or make throws a `TypeError` when the proxy is
+ * declared.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Service } from "@effect-mode/core"
+ *
+ * const program = Effect.gen(function* () {
+ *   const app = yield* Service.proxy("AppProxy", () => Service.make("App"))
+ *   yield* app.start // makes App, then starts it
+ *   console.log(yield* app.state) // "running"
+ *   yield* app.stop
+ * })
+ * ```
+ *
+ * @since 0.4.0
+ * @category constructors
+ */
+export const proxy: <R = never>(
+  label: string,
+  make: () => Effect.Effect<Service, never, R>
+) => Effect.Effect<Service, never, R> = internal.proxy
 
 // -----------------------------------------------------------------------------
 // Layer-first services

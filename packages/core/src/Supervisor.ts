@@ -27,6 +27,7 @@ import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import type * as Metric from "effect/Metric"
 import type * as Schedule from "effect/Schedule"
+import * as internalService from "./internal/service.js"
 import * as internal from "./internal/supervisor.js"
 import * as policy from "./internal/supervisorPolicy.js"
 import type * as Service from "./Service.js"
@@ -292,11 +293,11 @@ export const make = (
 ): Effect.Effect<Supervisor> => {
   const decoded = policy.decodeOptions(label, options)
   internal.checkStrategy(strategy, label)
-  return Effect.map(Effect.context<never>(), (context) => {
+  return internalService.withMade(services, Effect.map(Effect.context<never>(), (context) => {
     const supervisor = new internal.SupervisorImpl(label, strategy, decoded, context)
     supervisor.addSync(services)
     return supervisor
-  })
+  }))
 }
 
 /**

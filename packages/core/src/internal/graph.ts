@@ -11,7 +11,7 @@ import type * as Service from "../Service.js"
 import type * as ServiceGraph from "../ServiceGraph.js"
 import { shortCause } from "./causeText.js"
 import { dependenciesOf } from "./layer/registry.js"
-import { asImpl, type ServiceImpl } from "./service.js"
+import { asImpl, type ServiceImpl, withMade } from "./service.js"
 
 /** Every service of the subtree, depth first, parents before children. */
 export const collect = (root: ServiceImpl): Array<ServiceImpl> => {
@@ -26,26 +26,26 @@ export const collect = (root: ServiceImpl): Array<ServiceImpl> => {
 
 /** @internal */
 export const walk = (root: Service.Service): Effect.Effect<ReadonlyArray<Service.Service>> =>
-  Effect.sync(() => collect(asImpl(root)))
+  withMade(root, Effect.sync(() => collect(asImpl(root))))
 
 /** @internal */
 export const rootOf = (service: Service.Service): Effect.Effect<Service.Service> =>
-  Effect.sync(() => {
+  withMade(service, Effect.sync(() => {
     let top = asImpl(service)
     while (top.parent !== undefined) top = top.parent
     return top
-  })
+  }))
 
 
 /** @internal */
 export const crashOf = (
   service: Service.Service
 ): Effect.Effect<ServiceGraph.CrashInfo | undefined> =>
-  Effect.sync(() => {
+  withMade(service, Effect.sync(() => {
     const s = asImpl(service)
     if (s.crashCause === undefined) return undefined
     return { origin: s.crashOrigin ?? s.pathSync(), cause: s.crashCause }
-  })
+  }))
 
 const taskSnapshots = (s: ServiceImpl, now: number): Effect.Effect<Array<ServiceGraph.TaskSnapshot>> => {
   const run = s.run
@@ -100,7 +100,7 @@ const snapshotAt = (s: ServiceImpl, now: number): Effect.Effect<ServiceGraph.Sna
 
 /** @internal */
 export const snapshot = (root: Service.Service): Effect.Effect<ServiceGraph.Snapshot> =>
-  Effect.flatMap(Clock.currentTimeMillis, (now) => snapshotAt(asImpl(root), now))
+  withMade(root, Effect.flatMap(Clock.currentTimeMillis, (now) => snapshotAt(asImpl(root), now)))
 
 interface Edges {
   readonly nodes: Array<ServiceImpl>
@@ -126,7 +126,7 @@ const escape = (label: string): string => label.replace(/\\/g, "\\\\").replace(/
 
 /** @internal */
 export const toDot = (root: Service.Service): Effect.Effect<string> =>
-  Effect.sync(() => {
+  withMade(root, Effect.sync(() => {
     const { links, nodes, uses } = edges(asImpl(root))
     const lines = ["digraph services {"]
     for (const n of nodes) lines.push(`  s${n.id} [label="${escape(n.label)}" state="${n.stateSync()}"];`)
@@ -134,15 +134,15 @@ export const toDot = (root: Service.Service): Effect.Effect<string> =>
     for (const [a, b] of uses) lines.push(`  s${a.id} -> s${b.id} [style=dashed label="uses"];`)
     lines.push("}")
     return lines.join("\n")
-  })
+  }))
 
 /** @internal */
 export const toMermaid = (root: Service.Service): Effect.Effect<string> =>
-  Effect.sync(() => {
+  withMade(root, Effect.sync(() => {
     const { links, nodes, uses } = edges(asImpl(root))
     const lines = ["graph TD"]
     for (const n of nodes) lines.push(`  s${n.id}["${n.label.replace(/"/g, "#quot;")}"]`)
     for (const [a, b] of links) lines.push(`  s${a.id} --> s${b.id}`)
     for (const [a, b] of uses) lines.push(`  s${a.id} -. uses .-> s${b.id}`)
     return lines.join("\n")
-  })
+  }))

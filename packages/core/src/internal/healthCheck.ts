@@ -15,7 +15,7 @@ import type * as Service from "../Service.js"
 import { decodeDuration } from "./duration.js"
 import { shortCause } from "./causeText.js"
 import { collect } from "./graph.js"
-import { asImpl } from "./service.js"
+import { asImpl, withMade } from "./service.js"
 
 /** @internal */
 export const defaultTimeout: Duration.Duration = Duration.seconds(5)
@@ -72,22 +72,23 @@ export const register = (
   service: Service.Service,
   checks: HealthCheck.HealthCheck | Iterable<HealthCheck.HealthCheck>
 ): Effect.Effect<void> =>
-  Effect.sync(() => {
+  withMade(service, Effect.sync(() => {
     const list = asList(checks)
-    let byName = registry.get(service)
-    if (byName === undefined) registry.set(service, byName = new Map())
+    const key = asImpl(service)
+    let byName = registry.get(key)
+    if (byName === undefined) registry.set(key, byName = new Map())
     for (const c of list) byName.set(c.name, c)
-  })
+  }))
 
 /** @internal */
 export const unregister = (service: Service.Service, name: string): Effect.Effect<void> =>
-  Effect.sync(() => {
-    registry.get(service)?.delete(name)
-  })
+  withMade(service, Effect.sync(() => {
+    registry.get(asImpl(service))?.delete(name)
+  }))
 
 /** @internal */
 export const checksOf = (service: Service.Service): Effect.Effect<ReadonlyArray<HealthCheck.HealthCheck>> =>
-  Effect.sync(() => Array.from(registry.get(service)?.values() ?? []))
+  withMade(service, Effect.sync(() => Array.from(registry.get(asImpl(service))?.values() ?? [])))
 
 /** @internal */
 export const withChecks = <S extends Service.Service, E, R>(
@@ -135,15 +136,16 @@ const runOne = (
 
 /** @internal */
 export const run = (service: Service.Service): Effect.Effect<ReadonlyArray<HealthCheck.Result>> =>
-  Effect.suspend(() => {
-    const path = asImpl(service).pathSync()
-    const checks = Array.from(registry.get(service)?.values() ?? [])
+  withMade(service, Effect.suspend(() => {
+    const impl = asImpl(service)
+    const path = impl.pathSync()
+    const checks = Array.from(registry.get(impl)?.values() ?? [])
     return Effect.forEach(checks, (c) => runOne(service, path, c), { concurrency: "unbounded" })
-  })
+  }))
 
 /** @internal */
 export const runTree = (root: Service.Service): Effect.Effect<ReadonlyArray<HealthCheck.Result>> =>
-  Effect.suspend(() => {
+  withMade(root, Effect.suspend(() => {
     const running = collect(asImpl(root)).filter((s) => s.phase === "running" && registry.has(s))
     return Effect.map(Effect.forEach(running, run, { concurrency: "unbounded" }), (all) => all.flat())
-  })
+  }))

@@ -7,4 +7,5 @@
  */
 export { asImpl, type Extension, isService, ServiceImpl, type SupervisorLink, TypeId } from "./service/impl.js"
 export type { Phase } from "./service/lifecycle.js"
+export { isProxyService, proxy, resolve, withMade } from "./service/proxy.js"
 export { runsNoUserCode } from "./service/restart.js"

@@ -9,7 +9,7 @@ import type * as Context from "effect/Context"
 import type * as Effect from "effect/Effect"
 import type * as Service from "../Service.js"
 import type { ChildSpec, Intensity, RestartType, Strategy } from "../Supervisor.js"
-import { asImpl, ServiceImpl } from "./service.js"
+import { asImpl, ServiceImpl, withMade } from "./service.js"
 import { Supervision } from "./supervisor/supervision.js"
 import { strategyOf } from "./supervisor/strategy.js"
 import type { Policy } from "./supervisorPolicy.js"
@@ -62,13 +62,13 @@ export class SupervisorImpl extends ServiceImpl {
     this.supervision.entries.add(inputs)
   }
   add(...services: ReadonlyArray<Service.Service | ChildSpec>): Effect.Effect<void> {
-    return this.supervision.add(services)
+    return withMade(services, this.supervision.add(services))
   }
   discard(...services: ReadonlyArray<Service.Service>): Effect.Effect<void> {
-    return this.supervision.discard(services)
+    return withMade(services, this.supervision.discard(services))
   }
   insert(index: number, input: Service.Service | ChildSpec): Effect.Effect<void> {
-    return this.supervision.insert(index, input)
+    return withMade(input, this.supervision.insert(index, input))
   }
 }
 

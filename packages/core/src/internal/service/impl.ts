@@ -30,6 +30,7 @@ import { renderTracebacks, tracebackMap } from "../tracebacks.js"
 import * as crash from "./crash.js"
 import { bindOnAccess } from "./bindOnAccess.js"
 import { Latch } from "./latch.js"
+import { withMade } from "./proxy.js"
 import * as lifecycle from "./lifecycle.js"
 import * as log from "./log.js"
 import * as metrics from "./metrics.js"
@@ -69,6 +70,9 @@ export interface Extension {
 }
 
 let nextId = 1
+
+/** A new handle id (services and proxies share the sequence: an id is unique per handle). */
+export const newId = (): number => nextId++
 
 /** @internal */
 export const TypeId: unique symbol = Symbol.for("@effect-mode/core/Service")
@@ -301,13 +305,13 @@ export class ServiceImpl implements Service.Service {
     tree.place(this, child, position)
   }
   addDependency<S extends Service.Service>(child: S): Effect.Effect<S> {
-    return tree.addDependency(this, child)
+    return withMade(child, tree.addDependency(this, child))
   }
   addRuntimeDependency<S extends Service.Service>(child: S): Effect.Effect<S, ServiceError.ServiceError> {
-    return tree.addRuntimeDependency(this, child)
+    return withMade(child, tree.addRuntimeDependency(this, child))
   }
   removeDependency<S extends Service.Service>(child: S): Effect.Effect<S> {
-    return tree.removeDependency(this, child)
+    return withMade(child, tree.removeDependency(this, child))
   }
   addFuture<A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<Fiber.RuntimeFiber<A, E>, never, R> {
     return tasks.addFuture(this, effect)
@@ -370,9 +374,31 @@ bindOnAccess(ServiceImpl.prototype, [
 /** @internal */
 export const isService = (u: unknown): u is ServiceImpl => typeof u === "object" && u !== null && TypeId in u
 
+/**
+ * The mark of a `Service.proxy` handle (proxy.ts): its value holds the service once made.
+ *
+ * @internal
+ */
+export const ProxyTypeId: unique symbol = Symbol.for("@effect-mode/core/Service/Proxy")
+
 /** @internal */
+export interface ProxyTarget {
+  readonly made: ServiceImpl | undefined
+}
+
+/**
+ * The service behind a handle: the handle itself, or a proxy's service once made. The entry
+ * points that take a handle make a proxy's service first (proxy.ts `resolve`).
+ *
+ * @internal
+ */
 export const asImpl = (service: Service.Service): ServiceImpl => {
   if (!isService(service)) {
+    if (typeof service === "object" && service !== null && ProxyTypeId in service) {
+      const made = (service as { readonly [ProxyTypeId]: ProxyTarget })[ProxyTypeId].made
+      if (made !== undefined) return made
+      throw new TypeError(`Service.proxy ${String((service as Service.Service).label)} is used before its service was made`)
+    }
     throw new TypeError(`Not an effect-mode service: ${String(service)}`)
   }
   return service

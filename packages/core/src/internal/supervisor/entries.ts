@@ -10,7 +10,7 @@ import * as Effect from "effect/Effect"
 import type * as Fiber from "effect/Fiber"
 import type { ChildSpec, RestartType } from "../../Supervisor.js"
 import type * as Service from "../../Service.js"
-import { asImpl, type ServiceImpl, type SupervisorLink } from "../service.js"
+import { asImpl, isProxyService, type ServiceImpl, type SupervisorLink } from "../service.js"
 import { Backoff, checkRestartType, type Policy } from "../supervisorPolicy.js"
 import type { Host } from "./host.js"
 
@@ -33,7 +33,8 @@ export class Entry {
 
 /** @internal */
 export const childSpec = (service: Service.Service, restart: RestartType): ChildSpec => {
-  asImpl(service)
+  // A proxy's service is made when the spec is given to a supervisor.
+  if (!isProxyService(service)) asImpl(service)
   return { _tag: "ChildSpec", service, restart: checkRestartType(restart, `restart type of ${service.label}`) }
 }
 

@@ -14,7 +14,7 @@ import * as Fiber from "effect/Fiber"
 import * as LogLevel from "effect/LogLevel"
 import * as Context from "effect/Context"
 import * as ServiceError from "../../ServiceError.js"
-import { asImpl, runsNoUserCode, type ServiceImpl } from "../service.js"
+import { resolve, runsNoUserCode, type ServiceImpl } from "../service.js"
 import { sleepMillis } from "../sleep.js"
 import type { Policy } from "../supervisorPolicy.js"
 import type { Entries, Entry, Job } from "./entries.js"
@@ -171,7 +171,7 @@ export class Jobs {
           yield* self.crashed(old, made.cause)
           return false
         }
-        service = asImpl(made.value)
+        service = yield* resolve(made.value)
         if (service !== old) {
           self.entries.swap(entry, service)
           yield* self.host.log(LogLevel.Info, `Replaced ${old.pathSync()} with ${service.pathSync()} at index ${index}`)
