@@ -67,8 +67,9 @@ export class StartFailed extends Data.TaggedError("StartFailed")<{
 }
 
 /**
- * A service crashed. `Service.run` fails with it when the tree it runs crashed;
- * `path` names the service the crash started from.
+ * A service crashed. `Service.run` fails with it when the tree it runs crashed, and
+ * `Service.launch` when a service of its layer crashed. `path` and `label` name the service
+ * the crash started from (in `Service.run` of a root whose leaf crashed, the leaf).
  *
  * @example
  * ```ts
@@ -89,7 +90,9 @@ export class StartFailed extends Data.TaggedError("StartFailed")<{
  * @category errors
  */
 export class Crashed extends Data.TaggedError("Crashed")<{
+  /** The label of the service the crash started from. */
   readonly label: string
+  /** The path of the service the crash started from ("App/Consumer"). */
   readonly path: string
   readonly cause: Cause.Cause<unknown>
 }> {

@@ -34,7 +34,7 @@ export interface Snapshot {
   /** Where the lifecycle is, crashed or not (`state` says `"crashed"` whatever the phase once crashed). */
   readonly phase: Phase
   readonly flags: ReadonlyArray<string>
-  /** Flag name to the `Clock` millis of its last set or unset. */
+  /** Flag name to the `Clock` millis of its last set (unsetting a flag keeps its time, as in mode). */
   readonly lastTransitions: Readonly<Record<string, number>>
   readonly restartCount: number
   readonly uptimeMillis: number | null

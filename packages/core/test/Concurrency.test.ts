@@ -642,3 +642,70 @@ describe("two supervised children crash at once, under each strategy", () => {
     }))
 })
 
+
+describe("found by probing the lifecycle from outside", () => {
+  it.effect("a stop during a hung dependencies step cuts it short; interrupting such a start rolls it back", () =>
+    Effect.gen(function*() {
+      let asked = 0
+      const s = yield* Service.make("S", {
+        stopTimeout: "1 second",
+        dependencies: () => Effect.zipRight(Effect.sync(() => asked++), Effect.as(Effect.never, []))
+      })
+      const starting = yield* Effect.fork(s.start)
+      yield* TestClock.adjust("1 millis")
+      expect(asked).toBe(1)
+      expect(outcome(yield* bounded(s.stop))).toBe("ok")
+      expect(outcome(yield* settle(starting))).toBe("ok")
+      expect(yield* s.state).toBe("shutdown")
+
+      const again = yield* Effect.fork(s.start)
+      yield* TestClock.adjust("1 millis")
+      expect(asked).toBe(2)
+      expect(outcome(yield* bounded(Fiber.interrupt(again)))).toBe("ok")
+      expect(yield* s.state).toBe("shutdown")
+      expect(yield* s.crashed).toBe(false)
+    }))
+
+  it.effect("a service that stops itself from its task is stopping before the task's next step", () =>
+    Effect.gen(function*() {
+      const seen: Array<string> = []
+      const s = yield* Service.make("Self", {
+        tasks: [Service.task((self) =>
+          Effect.gen(function*() {
+            yield* self.stop
+            seen.push(`${yield* self.state} ${yield* self.shouldStop}`)
+            yield* Effect.never
+          }))]
+      })
+      yield* s.start
+      yield* s.waitUntilStopped
+      yield* TestClock.adjust("1 millis")
+      expect(seen).toEqual(["stopping true"])
+      expect(yield* s.state).toBe("shutdown")
+    }))
+
+  it.effect("a crash of a stopping tree also stops a child started under it after its stop took its children", () =>
+    Effect.gen(function*() {
+      let failures = 0
+      const c = yield* Service.make("C", {
+        tasks: [Service.task((self) => Effect.zipRight(self.sleep("10 seconds"), Effect.suspend(() => {
+          failures++
+          return Effect.fail("task failed")
+        })))]
+      })
+      const r = yield* Service.make("R", { onShutdown: () => Effect.sleep("1 second") })
+      yield* r.addDependency(c)
+      yield* r.start
+      const stopping = yield* Effect.fork(r.stop)
+      yield* TestClock.adjust("1 millis")
+      expect(yield* c.state).toBe("shutdown")
+      yield* c.start // under a parent in its onShutdown: its stop has passed its children
+      yield* r.crash("boom")
+      expect(outcome(yield* settle(stopping))).toBe("ok")
+      yield* TestClock.adjust("1 minute")
+      expect(yield* c.started).toBe(false)
+      expect(yield* c.crashed).toBe(true)
+      expect(failures).toBe(0)
+      expect((yield* c.tracebacks).size).toBe(0)
+    }))
+})

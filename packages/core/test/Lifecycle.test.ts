@@ -1,5 +1,5 @@
 import { describe, expect } from "@effect/vitest"
-import { Effect, Exit, Fiber, Option, Stream, TestClock } from "effect"
+import { Context, Effect, Exit, Fiber, Option, Stream, TestClock } from "effect"
 import { Service, ServiceError } from "@effect-mode/core"
 import { it } from "./support/it.js"
 import { untilState } from "./support/states.js"
@@ -327,6 +327,31 @@ describe("fromEffect, scoped, layer, run", () => {
         return svc
       }))
       expect(yield* svc.state).toBe("shutdown")
+    }))
+
+  it.effect("scoped and layer leave alone a service started by someone else (AlreadyStarted): closing the scope does not stop it", () =>
+    Effect.gen(function*() {
+      const svc = yield* Service.make("Shared")
+      yield* svc.start
+      const error = yield* Effect.flip(Effect.scoped(Service.scoped(Effect.succeed(svc))))
+      expect(error._tag).toBe("AlreadyStarted")
+      expect(yield* svc.state).toBe("running")
+      class Shared extends Context.Tag("Shared")<Shared, Service.Service>() {}
+      const viaLayer = yield* Effect.flip(Effect.provide(Effect.void, Service.layer(Shared, Effect.succeed(svc))))
+      expect(viaLayer._tag).toBe("AlreadyStarted")
+      expect(yield* svc.state).toBe("running")
+      yield* svc.stop
+    }))
+
+  it.effect("run's Crashed names the service the crash started from, in label as in path (as launch's does)", () =>
+    Effect.gen(function*() {
+      const root = yield* Service.make("Root")
+      yield* root.addDependency(yield* Service.make("Leaf", { tasks: [Service.task(() => Effect.fail("x"))] }))
+      const error = yield* Effect.flip(Service.run(root))
+      expect(error._tag).toBe("Crashed")
+      if (error._tag !== "Crashed") return
+      expect(error.path).toBe("Root/Leaf")
+      expect(error.label).toBe("Leaf")
     }))
 
   it.effect("run ends when the service is stopped from elsewhere", () =>

@@ -115,17 +115,23 @@ export const join = (handle: Service.Service, context: Context.Context<never>): 
 /**
  * Starts a service built by a layer (or by `Service.scoped`) and stops it when the scope
  * closes: it joins the layer graph first (and the launch's tree, if any), then starts with
- * no launch registry visible to its own code.
+ * no launch registry visible to its own code. A service that was started already (the start
+ * fails with `AlreadyStarted`) is someone else's: the scope does not stop it.
  */
 export const startScoped = <S extends Service.Service>(
   service: S
 ): Effect.Effect<S, ServiceError.ServiceError, Scope.Scope> =>
-  Effect.flatMap(Effect.context<never>(), (context) =>
-    join(service, context).pipe(
-      Effect.zipRight(Effect.addFinalizer(() => service.stop)),
-      Effect.zipRight(outsideRegistry(service.start)),
+  Effect.flatMap(Effect.context<never>(), (context) => {
+    let ours = true
+    return join(service, context).pipe(
+      Effect.zipRight(Effect.addFinalizer(() => ours ? service.stop : Effect.void)),
+      Effect.zipRight(outsideRegistry(Effect.tapError(service.start, (error) =>
+        Effect.sync(() => {
+          if (error._tag === "AlreadyStarted") ours = false
+        })))),
       Effect.as(service)
-    ))
+    )
+  })
 
 /** Runs a service's own code (its start) with no launch registry visible. */
 export const outsideRegistry = <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>

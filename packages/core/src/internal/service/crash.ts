@@ -56,25 +56,33 @@ export const markTree = (s: ServiceImpl, cause: Cause.Cause<unknown>, origin: st
  *
  * @internal
  */
-export const stopInBackground = (s: ServiceImpl): Effect.Effect<void> =>
+export const stopInBackground = (s: ServiceImpl, steps: Effect.Effect<void> = stopNow(s)): Effect.Effect<void> =>
   Effect.suspend(() => {
-    if (s.crashStopper !== undefined && s.crashStopper.unsafePoll() === null) return Effect.void
-    const stop = stopNow(s).pipe(Effect.locally(onStopFiber, true), Effect.locally(runningCodeOf, undefined))
+    if (crashStopping(s)) return Effect.void
+    const stop = steps.pipe(Effect.locally(onStopFiber, true), Effect.locally(runningCodeOf, undefined))
     return Effect.map(Effect.forkDaemon(stop), (fiber) => {
       s.crashStopper = fiber
     })
   })
 
+/** Whether a stop of `s` in the background is under way (forked, perhaps not begun yet). */
+export const crashStopping = (s: ServiceImpl): boolean => s.crashStopper !== undefined && s.crashStopper.unsafePoll() === null
+
 /**
  * Stops in the background the highest started services of this subtree: this one if it
- * is started, else the started ones below it (a child may run under a stopped parent).
+ * is started, else the started ones below it (a child may run under a stopped parent). A
+ * service already stopping may have children its stop will not reach (started again, or
+ * attached, after its stop took its list of children): once that stop is over, those that
+ * still run are stopped too, so that no crashed service is left running.
  */
 const stopStartedInBackground = (s: ServiceImpl): Effect.Effect<void> =>
-  Effect.suspend(() =>
-    lifecycle.isDown(s)
-      ? Effect.forEach(s.children, (child) => stopStartedInBackground(child), { discard: true })
-      : stopInBackground(s)
-  )
+  Effect.suspend(() => {
+    const l = s.lifecycle
+    if (lifecycle.isDown(s)) return Effect.forEach(s.children, (child) => stopStartedInBackground(child), { discard: true })
+    if (l._tag !== "Stopping") return stopInBackground(s)
+    // Waits for the stop in flight only (bounded by its own deadlines), then ends.
+    return Effect.asVoid(Effect.forkDaemon(Effect.zipRight(l.done.await, stopStartedInBackground(s))))
+  })
 
 /** Waits until the crash-triggered stop (if any) has finished. */
 export const awaitCrashStop = (s: ServiceImpl): Effect.Effect<void> =>

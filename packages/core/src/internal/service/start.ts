@@ -99,7 +99,13 @@ const startSteps = (s: ServiceImpl, run: Run, fiber: Fiber.RuntimeFiber<unknown,
   if (!s.depsAdded && dependencies !== undefined) {
     // Added once, on the first start that gets them: a failing `dependencies` is asked
     // again by the next start.
-    return Effect.flatMap(s.userCode(Effect.suspend(() => dependencies(s))), (deps) => {
+    // Interruptible and cut short by a stop, as a start hook is.
+    const asked = Effect.interruptible(Effect.raceFirst(
+      Effect.map(s.userCode(Effect.suspend(() => dependencies(s))), (deps): Iterable<Service.Service> | undefined => deps),
+      Effect.as(s.stopSignal.await, undefined)
+    ))
+    return Effect.flatMap(asked, (deps) => {
+      if (deps === undefined || s.stopSignalled) return Effect.void
       for (const dep of Array.from(deps, asImpl)) tree.attach(s, dep)
       s.depsAdded = true
       return firstStart(s, run, fiber)

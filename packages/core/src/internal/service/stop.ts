@@ -20,7 +20,7 @@ import * as ServiceError from "../../ServiceError.js"
 import { bounded, stopCut } from "../bounded.js"
 import type { Run } from "../run.js"
 import { cancelScheduled } from "../scheduledTask.js"
-import { stopInBackground } from "./crash.js"
+import { crashStopping, stopInBackground } from "./crash.js"
 import { isolateStop, onStopFiber, runningCodeOf } from "./fiberRefs.js"
 import type { ServiceImpl } from "./impl.js"
 import { Latch } from "./latch.js"
@@ -36,7 +36,13 @@ export const stop = (s: ServiceImpl): Effect.Effect<void> =>
     // Asked from inside the code this stop will interrupt or wait for (a task of this
     // tree, or one of its hooks): start the stop and return at once.
     if (caller !== undefined && tree.contains(s, caller) && !lifecycle.isDown(s)) {
-      return s.lifecycle._tag === "Stopping" ? Effect.void : stopInBackground(s)
+      const l = s.lifecycle
+      if (l._tag === "Stopping" || crashStopping(s)) return Effect.void
+      if (l._tag !== "Running") return stopInBackground(s)
+      // The caller goes on right away: the service is stopping (`state`, `shouldStop`) before
+      // the caller's next step, as after a stop asked for from outside.
+      lifecycle.toStopping(s)
+      return stopInBackground(s, Effect.withFiberRuntime((stopper) => stopSteps(s, l.run, stopper)))
     }
     return stopOn(s, fiber)
   })
@@ -86,6 +92,11 @@ export const isSimpleStop = (s: ServiceImpl, run: Run | undefined): boolean => {
 const doStop = (s: ServiceImpl, fiber: Fiber.RuntimeFiber<unknown, unknown>): Effect.Effect<void> => {
   const run = s.run!
   lifecycle.toStopping(s)
+  return stopSteps(s, run, fiber)
+}
+
+/** The steps of a stop, on `fiber`, once the service is Stopping. */
+const stopSteps = (s: ServiceImpl, run: Run, fiber: Fiber.RuntimeFiber<unknown, unknown>): Effect.Effect<void> => {
   const stopping = log.logOn(fiber, s, s.mundane, "Stopping...")
   const steps = Effect.zipRight(
     teardown(s, run, true, fiber.getFiberRef(stopCut)),
