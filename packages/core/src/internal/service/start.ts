@@ -99,11 +99,16 @@ const startSteps = (s: ServiceImpl, run: Run, fiber: Fiber.RuntimeFiber<unknown,
   if (!s.depsAdded && dependencies !== undefined) {
     // Added once, on the first start that gets them: a failing `dependencies` is asked
     // again by the next start.
-    // Interruptible and cut short by a stop, as a start hook is.
-    const asked = Effect.interruptible(Effect.raceFirst(
-      Effect.map(s.userCode(Effect.suspend(() => dependencies(s))), (deps): Iterable<Service.Service> | undefined => deps),
-      Effect.as(s.stopSignal.await, undefined)
-    ))
+    // Interruptible and cut short by a stop, as a start hook is; a list given at once
+    // (`Effect.succeed([...])`, an Exit) has nothing to wait for, and is taken as it is.
+    const asked = Effect.suspend((): Effect.Effect<Iterable<Service.Service> | undefined, unknown> => {
+      const made = dependencies(s)
+      if (Exit.isExit(made)) return made as Exit.Exit<Iterable<Service.Service>, unknown>
+      return Effect.interruptible(Effect.raceFirst(
+        Effect.map(s.userCode(made), (deps): Iterable<Service.Service> | undefined => deps),
+        Effect.as(s.stopSignal.await, undefined)
+      ))
+    })
     return Effect.flatMap(asked, (deps) => {
       if (deps === undefined || s.stopSignalled) return Effect.void
       for (const dep of Array.from(deps, asImpl)) tree.attach(s, dep)
