@@ -49,6 +49,9 @@ describe("health endpoints", () => {
   it("answer a request they cannot parse with 400, and keep serving", async () => {
     const { child, port } = await start()
     expect(await raw(port, "GET // HTTP/1.1\r\nHost: x\r\n\r\n")).toMatch(/^HTTP\/1\.1 400 /)
+    // "//livez" is a path, not the host "livez": neither /livez nor the index
+    expect(await raw(port, "GET //livez HTTP/1.1\r\nHost: x\r\n\r\n")).toMatch(/^HTTP\/1\.1 404 /)
+    expect(await raw(port, "GET //x/readyz HTTP/1.1\r\nHost: x\r\n\r\n")).toMatch(/^HTTP\/1\.1 404 /)
     expect(await raw(port, "GET http://[::1 HTTP/1.1\r\nHost: x\r\n\r\n")).toMatch(/^HTTP\/1\.1 400 /)
     expect(await raw(port, "NOT AN HTTP REQUEST\r\n\r\n")).toMatch(/^HTTP\/1\.1 400 /)
     expect(await get(port, "/livez")).toEqual({ status: 200, body: "ok\n" })

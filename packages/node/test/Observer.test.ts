@@ -90,6 +90,8 @@ describe("Observer.serve", () => {
       const figures = yield* request(port, "GET", `/observer/service?id=${db.id}`)
       expect(JSON.parse(figures.body)).toEqual({ id: db.id, path: "App/Db", timers: [], supervisor: null })
       expect((yield* request(port, "GET", "/observer/service?id=nope")).status).toBe(400)
+      expect((yield* request(port, "GET", "/observer/service?id=")).status).toBe(400)
+      expect((yield* request(port, "GET", "/observer/service?id=%20")).status).toBe(400)
       expect((yield* request(port, "GET", "/observer/service?id=424242")).status).toBe(404)
       expect((yield* request(port, "GET", "/")).status).toBe(302)
       const missing = yield* request(port, "GET", "/observer/nope")

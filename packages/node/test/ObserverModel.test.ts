@@ -4,7 +4,8 @@
  * bound on connected pages and on each page's unsent output.
  */
 import { describe, expect, it } from "@effect/vitest"
-import type { ServiceGraph } from "@effect-mode/core"
+import { type ServiceGraph, Service, Supervisor } from "@effect-mode/core"
+import { Effect, TestClock } from "effect"
 import { EventEmitter } from "node:events"
 import type * as http from "node:http"
 import { checkAction, checkClient, tokenOf } from "../src/internal/observer/access.js"
@@ -12,6 +13,7 @@ import { Clients } from "../src/internal/observer/clients.js"
 import { eventsOf, Feed, settle, type Vitals } from "../src/internal/observer/feed.js"
 import { type Config, resolve } from "../src/internal/observer/options.js"
 import { owns } from "../src/internal/observer/routes.js"
+import { make as makeState } from "../src/internal/observer/state.js"
 import { diff, flatten } from "../src/internal/observer/view.js"
 
 const vitals = (over: Partial<Vitals> = {}): Vitals => ({
@@ -220,4 +222,29 @@ describe("Clients", () => {
     clients.closeAll()
     expect(fine.ended).toBe(true)
   })
+})
+
+describe("the feed with no page connected", () => {
+  it.scoped("a tree that appears after the first round has its start, crash and restart in the feed, though rounds are skipped", () =>
+    Effect.gen(function*() {
+      let roots: ReadonlyArray<Service.Service> = []
+      const state = yield* makeState(Effect.sync(() => roots), config({ intervalMillis: 500 }))
+      let runs = 0
+      const flaky = yield* Service.make("Flaky", {
+        tasks: [Service.task((self) =>
+          Effect.suspend(() => ++runs === 1 ? Effect.zipRight(self.sleep("300 millis"), Effect.fail("boom")) : Effect.never)
+        )]
+      })
+      const sup = yield* Supervisor.oneForOne("Sup", [flaky])
+      const app = yield* Service.make("App")
+      yield* app.addDependency(sup)
+      roots = [app]
+      yield* TestClock.adjust("500 millis") // one tick: the services are followed, no full round
+      yield* app.start
+      yield* TestClock.adjust("1 second")
+      expect(yield* flaky.restartCount).toBe(1)
+      const events = state.feed.recent.filter((e) => e.path === "App/Sup/Flaky").map((e) => e.kind)
+      expect(events).toEqual(["start", "crash", "restart", "start"])
+      yield* app.stop
+    }))
 })

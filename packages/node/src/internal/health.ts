@@ -164,7 +164,10 @@ const indexRoute: Route = { describe: "this list", cost: "cheap", reply: () => E
 /** The path of a request, or undefined when it cannot be parsed (`//`, garbage). */
 export const pathOf = (url: string | undefined): string | undefined => {
   try {
-    const path = new URL(url ?? "/", "http://worker").pathname
+    const raw = url ?? "/"
+    // A request target is a path: "//livez" is not the host "livez" with the path "/".
+    const path = new URL(raw.startsWith("/") ? `http://worker${raw}` : raw, "http://worker").pathname
+    if (/^\/\/+$/.test(path)) return undefined
     return path.replace(/\/+$/, "") || "/"
   } catch {
     return undefined

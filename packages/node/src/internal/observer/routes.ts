@@ -69,7 +69,8 @@ const actionEffect = (action: Action, service: Service.Service): Effect.Effect<u
 /** The service `?id=N` names, or the reply that says why there is none (400, 404). */
 const target = (state: State, url: URL): Reply | { readonly service: Service.Service; readonly id: number; readonly path: string } => {
   const raw = url.searchParams.get("id")
-  const id = raw === null ? NaN : Number(raw)
+  // Ids are positive integers: "" or " " is not 0.
+  const id = raw === null || !/^\d+$/.test(raw) ? NaN : Number(raw)
   if (!Number.isInteger(id)) return text(400, `bad or missing id: ${JSON.stringify(raw)} (expected ?id=<service id>)`)
   const service = state.services.get(id)
   if (service === undefined) return text(404, `no service with id ${id}`)

@@ -35,9 +35,9 @@ const vitalsOf = (v: NodeView): Vitals => ({
 const pingEvery = 30
 
 /**
- * With no page connected, one round in this many is taken (the feed still gets every
- * state change from the streams); a page that connects, or a read of the state, gets a
- * fresh round first.
+ * With no page connected, one round in this many is taken; the others only look for new
+ * services to follow, so that the feed still gets every state change from the streams; a
+ * page that connects, or a read of the state, gets a fresh round first.
  */
 const idleEvery = 10
 
@@ -48,6 +48,8 @@ export class State {
   private pending: Array<Event> = []
   private quiet = 0
   private idle = 0
+  /** Whether the first round was taken: services found after it are new, their whole story is told. */
+  private begun = false
   private readonly lock = Effect.unsafeMakeSemaphore(1)
   readonly feed: Feed
   readonly clients: Clients
@@ -110,9 +112,33 @@ export class State {
     return Stream.runForEach(service.stateChanges, (state) => this.reading(service, state))
   }
 
-  /** The timer's round: skipped but one in `idleEvery` while no page is connected. */
+  /** The timer's round: only `follow` but one in `idleEvery` while no page is connected. */
   get tick(): Effect.Effect<void> {
-    return Effect.suspend(() => this.clients.size > 0 || ++this.idle % idleEvery === 0 ? this.round : Effect.void)
+    return Effect.suspend(() =>
+      this.clients.size > 0 || ++this.idle % idleEvery === 0 ? this.round : this.lock.withPermits(1)(this.follow)
+    )
+  }
+
+  /** Follows the services not followed yet: their state changes reach the feed from now on. */
+  private get follow(): Effect.Effect<void> {
+    return Effect.gen(this, function*() {
+      const all = (yield* Effect.forEach(yield* this.roots, ServiceGraph.walk)).flat()
+      yield* this.followAll(all)
+    })
+  }
+
+  private followAll(all: ReadonlyArray<Service.Service>): Effect.Effect<void> {
+    return Effect.gen(this, function*() {
+      for (const s of all) {
+        if (yield* FiberMap.has(this.watching, s.id)) continue
+        // A service that appears after the first round is new: its first reading is told
+        // against a service never started (it started, it crashed, it restarted...).
+        if (this.begun && !this.vitals.has(s.id)) {
+          this.vitals.set(s.id, { id: s.id, path: yield* s.beacon.path, state: "init", restartCount: 0, crash: null })
+        }
+        yield* FiberMap.run(this.watching, s.id, this.watch(s))
+      }
+    })
   }
 
   /** One round (one at a time): snapshot, compare, follow new services, send what changed. */
@@ -126,14 +152,13 @@ export class State {
       const { changed, removed, views } = diff(this.views, flatten(snapshots, this.views, now, strategies))
       this.views = views
       this.services = new Map(all.map((s) => [s.id, s]))
+      yield* this.followAll(all)
       for (const c of changed) this.record(vitalsOf(c), now)
       for (const id of removed) {
         this.vitals.delete(id)
         yield* FiberMap.remove(this.watching, id)
       }
-      for (const s of all) {
-        if (!(yield* FiberMap.has(this.watching, s.id))) yield* FiberMap.run(this.watching, s.id, this.watch(s))
-      }
+      this.begun = true
       const events = this.pending
       this.pending = []
       if (changed.length > 0 || removed.length > 0 || events.length > 0) {
