@@ -14,7 +14,7 @@ import * as LogLevel from "effect/LogLevel"
 import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
 import type * as Timer from "../Timer.js"
-import { decodeDuration } from "./duration.js"
+import { decodeDuration, decodePositiveDuration } from "./duration.js"
 import { sleepMillis } from "./sleep.js"
 import * as timerMetrics from "./timerMetrics.js"
 import { DelayState, type WakeLevel } from "./timerState.js"
@@ -67,7 +67,9 @@ export const decodeMaxDriftCorrection = (input: Duration.DurationInput | undefin
 
 const decodeName = (name: unknown, fallback: string): string => {
   if (name === undefined) return fallback
-  if (typeof name !== "string") throw new TypeError(`Invalid timer name: ${String(name)} is not a string`)
+  if (typeof name !== "string" || name.length === 0) {
+    throw new TypeError(`Invalid timer name: ${JSON.stringify(String(name))} is not a non-empty string`)
+  }
   return name
 }
 
@@ -98,7 +100,7 @@ export const tickStream = (
 
 export const make = (interval: Duration.DurationInput, options: Timer.Options = {}): Effect.Effect<Timer.Timer> => {
   const name = decodeName(options.name, "timer")
-  const decoded = decodeDuration(interval, `interval of timer ${name}`)
+  const decoded = decodePositiveDuration(interval, `interval of timer ${name}`)
   const maxDriftCorrection = decodeMaxDriftCorrection(options.maxDriftCorrection, `timer ${name}`)
   const millis = Duration.toMillis(decoded)
   return Effect.map(timerMetrics.forTimer(name), (metrics): Timer.Timer => {
@@ -148,7 +150,7 @@ export const itertimer = (
   options: Timer.Options = {}
 ): Stream.Stream<Duration.Duration> => {
   const name = decodeName(options.name, "itertimer")
-  const millis = Duration.toMillis(decodeDuration(interval, `interval of itertimer ${name}`))
+  const millis = Duration.toMillis(decodePositiveDuration(interval, `interval of itertimer ${name}`))
   const maxDriftCorrection = decodeMaxDriftCorrection(options.maxDriftCorrection, `itertimer ${name}`)
   const sleep = (ms: number) => self.sleep(Duration.millis(ms))
   return Stream.unwrap(Effect.map(

@@ -14,7 +14,7 @@ import type * as Fiber from "effect/Fiber"
 import * as LogLevel from "effect/LogLevel"
 import type * as Service from "../Service.js"
 import { activeRun, registerOn, type Schedule, scheduled, type Ticks } from "./scheduledTask.js"
-import { decodeDuration } from "./duration.js"
+import { decodePositiveDuration } from "./duration.js"
 import { declaredName, make as makeTask, type ScheduleOn } from "./service/task.js"
 import { sleepMillis } from "./sleep.js"
 import { decodeMaxDriftCorrection, nowMillis, planThen, type TickState, wake } from "./timer.js"
@@ -96,7 +96,7 @@ export const timer = <E, R>(
 ): Service.Task<E, R> => {
   const declared = declaredName(options.name, fn)
   const what = declared === undefined ? "Service.timer" : `Service.timer ${declared}`
-  const intervalMillis = Duration.toMillis(decodeDuration(interval, `interval of ${what}`))
+  const intervalMillis = Duration.toMillis(decodePositiveDuration(interval, `interval of ${what}`))
   const maxDriftCorrection = decodeMaxDriftCorrection(options.maxDriftCorrection, what)
   const rate = options.rate ?? "delay"
   if (rate !== "delay" && rate !== "fixed") {
