@@ -168,6 +168,18 @@ describe("defect 5: bad input fails when declared, naming the option and the val
     expect(message(made("S", { stopTimeout: 0 }))).toMatch(/stopTimeout of service S: "0"/)
   })
 
+  it.plain("options of the wrong kind: hooks, tasks, mundaneLevel, waitForShutdown, dependencies", () => {
+    expect(message(made("S", { onStart: 5 as never }))).toMatch(/Invalid onStart of service S: "5" \(expected a function/)
+    expect(message(made("S", { tasks: {} as never }))).toMatch(/Invalid tasks of service S/)
+    expect(message(made("S", { tasks: [Service.task(() => Effect.void), 42 as never] }))).toMatch(
+      /Invalid tasks\[1\] of service S: "42"/
+    )
+    expect(message(made("S", { mundaneLevel: "warn" as never }))).toMatch(/Invalid mundaneLevel of service S: "warn"/)
+    expect(message(made("S", { waitForShutdown: "yes" as never }))).toMatch(/Invalid waitForShutdown of service S: "yes"/)
+    expect(message(made("S", { dependencies: [] as never }))).toMatch(/Invalid dependencies of service S/)
+    expect(() => Service.Tag<unknown>()("T", { onStop: "later" as never })).toThrow(/Invalid onStop of service T: "later"/)
+  })
+
   it.plain("labels that make ambiguous paths", () => {
     expect(message(made(""))).toMatch(/label/)
     expect(message(made("a/b"))).toMatch(/label.*"a\/b"/)

@@ -203,7 +203,7 @@ const labelOf = (key: unknown): string => {
 export const makeTag = (make: Make) => () => (key: string, maker: Maker): any => {
   const label = labelOf(key)
   // The options fail here, when the tag is declared, not when its layer is first built.
-  decodeServiceOptions(label, maker)
+  decodeServiceOptions(label, maker, true)
   checkBuilder(key, maker)
   if (maker.supervise?.callTimeout !== undefined) {
     decodeDuration(maker.supervise.callTimeout, `supervise.callTimeout of service ${label}`)
