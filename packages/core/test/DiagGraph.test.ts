@@ -75,6 +75,13 @@ describe("ServiceGraph", () => {
       expect(mermaid).toContain(`s${root.id} --> s${w2.id}`)
     }))
 
+  it.effect("Mermaid labels are text: quotes, HTML, backticks, # and line breaks are written as entity codes", () =>
+    Effect.gen(function*() {
+      const odd = yield* Service.make("a\"b<i>`c`#quot;\nd")
+      const mermaid = yield* ServiceGraph.toMermaid(odd)
+      expect(mermaid).toBe(`graph TD\n  s${odd.id}["a#quot;b#lt;i#gt;#96;c#96;#35;quot; d"]`)
+    }))
+
   it.effect("snapshot gives state, flags, restarts and uptime per instance", () =>
     Effect.gen(function*() {
       const { root, w1 } = yield* twoOfALabel

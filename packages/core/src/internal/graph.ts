@@ -122,6 +122,14 @@ const edges = (root: ServiceImpl): Edges => {
   return { nodes, links, uses }
 }
 
+/**
+ * A label as Mermaid text: its entity codes for what Mermaid would read as markup (quotes,
+ * HTML, markdown's backtick, and `#`, which starts an entity code), a line break as a space.
+ */
+const mermaidText = (label: string): string =>
+  label.replace(/#/g, "#35;").replace(/"/g, "#quot;").replace(/</g, "#lt;").replace(/>/g, "#gt;")
+    .replace(/`/g, "#96;").replace(/[\r\n]+/g, " ")
+
 const escape = (label: string): string => label.replace(/\\/g, "\\\\").replace(/"/g, "\\\"")
 
 /** @internal */
@@ -141,7 +149,7 @@ export const toMermaid = (root: Service.Service): Effect.Effect<string> =>
   withMade(root, Effect.sync(() => {
     const { links, nodes, uses } = edges(asImpl(root))
     const lines = ["graph TD"]
-    for (const n of nodes) lines.push(`  s${n.id}["${n.label.replace(/"/g, "#quot;")}"]`)
+    for (const n of nodes) lines.push(`  s${n.id}["${mermaidText(n.label)}"]`)
     for (const [a, b] of links) lines.push(`  s${a.id} --> s${b.id}`)
     for (const [a, b] of uses) lines.push(`  s${a.id} -. uses .-> s${b.id}`)
     return lines.join("\n")
