@@ -1,5 +1,5 @@
 import { describe, expect } from "@effect/vitest"
-import { Deferred, type Duration, Effect, Exit, Fiber, TestClock } from "effect"
+import { Cause, Deferred, type Duration, Effect, Exit, Fiber, TestClock } from "effect"
 import { Service } from "@effect-mode/core"
 import { it } from "./support/it.js"
 
@@ -139,5 +139,20 @@ describe("waitMany, waitForStopped, waitUntilStopped, sleep", () => {
       yield* svc.stop
       yield* Fiber.join(sleeper)
       expect(yield* svc.state).toBe("shutdown")
+    }))
+})
+
+describe("bad durations", () => {
+  it.effect("sleep and the waits' timeouts die naming the call, the service and the value", () =>
+    Effect.gen(function*() {
+      const svc = yield* Service.make("Waiter")
+      const died = (exit: Exit.Exit<unknown, unknown>) => Exit.isFailure(exit) ? String(Cause.squash(exit.cause)) : "no failure"
+      expect(died(yield* Effect.exit(svc.sleep("soon" as never)))).toMatch(/Invalid duration of sleep on service Waiter: "soon"/)
+      expect(died(yield* Effect.exit(svc.sleep(-1)))).toMatch(/duration of sleep on service Waiter: "-1"/)
+      expect(died(yield* Effect.exit(svc.wait(Effect.void, { timeout: -5 })))).toMatch(/timeout of wait on service Waiter: "-5"/)
+      expect(died(yield* Effect.exit(svc.waitFirst([Effect.void], { timeout: "later" as never })))).toMatch(
+        /timeout of waitFirst on service Waiter: "later"/
+      )
+      expect(died(yield* Effect.exit(svc.waitForStopped({ timeout: -1 })))).toMatch(/timeout of waitForStopped on service Waiter/)
     }))
 })

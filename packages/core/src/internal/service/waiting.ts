@@ -11,6 +11,7 @@ import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Deferred from "effect/Deferred"
 import type * as Service from "../../Service.js"
+import { decodeDuration } from "../duration.js"
 import * as longSleep from "../sleep.js"
 import type { ServiceImpl } from "./impl.js"
 
@@ -22,9 +23,14 @@ export const stopped = (s: ServiceImpl): Effect.Effect<void> => Effect.suspend((
 
 /** @internal */
 export const sleep = (s: ServiceImpl, duration: Duration.DurationInput): Effect.Effect<void> =>
-  Effect.suspend(() =>
-    s.stopSignalled ? longSleep.sleep(duration) : Effect.raceFirst(longSleep.sleep(duration), s.stopSignal.await)
-  )
+  Effect.suspend(() => {
+    const d = decodeDuration(duration, `duration of sleep on service ${s.label}`)
+    return s.stopSignalled ? longSleep.sleep(d) : Effect.raceFirst(longSleep.sleep(d), s.stopSignal.await)
+  })
+
+/** The `timeout` option of a wait, checked: a bad one dies naming the wait and the value. */
+const timeoutOf = (s: ServiceImpl, what: string, options: { readonly timeout?: Duration.DurationInput } | undefined) =>
+  options?.timeout === undefined ? undefined : decodeDuration(options.timeout, `timeout of ${what} on service ${s.label}`)
 
 /** @internal */
 export const wait = <A, E, R>(
@@ -33,15 +39,16 @@ export const wait = <A, E, R>(
   options?: { readonly timeout?: Duration.DurationInput }
 ): Effect.Effect<Service.WaitResult<A>, E, R> =>
   Effect.suspend(() => {
+    const timeout = timeoutOf(s, "wait", options)
     if (s.stopSignalled) return Effect.succeed(stoppedResult)
     const raced = Effect.raceFirst(
       Effect.map(effect, (result): Service.WaitResult<A> => ({ _tag: "Completed", result, stopped: false })),
       Effect.as(s.stopSignal.await, stoppedResult)
     )
-    return options?.timeout === undefined
+    return timeout === undefined
       ? raced
       : Effect.timeoutTo(raced, {
-        duration: options.timeout,
+        duration: timeout,
         onSuccess: (r): Service.WaitResult<A> => r,
         onTimeout: (): Service.WaitResult<A> => timedOutResult
       })
@@ -55,6 +62,7 @@ export const waitFirst = <A, E, R>(
 ): Effect.Effect<Service.WaitResults<A>, E, R> => {
   const list = Array.from(effects)
   return Effect.scoped(Effect.gen(function*() {
+    const timeout = timeoutOf(s, "waitFirst", options)
     if (s.stopSignalled) return { done: [], results: [], stopped: true, timedOut: false }
     const first = yield* Deferred.make<void>()
     const fibers = yield* Effect.forEach(list, (effect) =>
@@ -66,8 +74,8 @@ export const waitFirst = <A, E, R>(
       Effect.as(Deferred.await(first), "done" as const),
       Effect.as(stopped(s), "stopped" as const)
     ).pipe(
-      options?.timeout === undefined ? (x) => x : Effect.timeoutTo({
-        duration: options.timeout,
+      timeout === undefined ? (x) => x : Effect.timeoutTo({
+        duration: timeout,
         onSuccess: (x) => x,
         onTimeout: () => "timedOut" as const
       })
@@ -92,11 +100,13 @@ export const waitFirst = <A, E, R>(
 export const waitForStopped = (
   s: ServiceImpl,
   options?: { readonly timeout?: Duration.DurationInput }
-): Effect.Effect<boolean> => {
-  if (options?.timeout === undefined) return Effect.as(stopped(s), true)
-  return Effect.timeoutTo(stopped(s), {
-    duration: options.timeout,
-    onSuccess: () => true,
-    onTimeout: () => false
+): Effect.Effect<boolean> =>
+  Effect.suspend(() => {
+    const timeout = timeoutOf(s, "waitForStopped", options)
+    if (timeout === undefined) return Effect.as(stopped(s), true)
+    return Effect.timeoutTo(stopped(s), {
+      duration: timeout,
+      onSuccess: () => true,
+      onTimeout: () => false
+    })
   })
-}
