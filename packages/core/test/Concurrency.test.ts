@@ -709,3 +709,19 @@ describe("found by probing the lifecycle from outside", () => {
       expect((yield* c.tracebacks).size).toBe(0)
     }))
 })
+
+describe("a start during a restart's onRestart", () => {
+  it.effect("starts the service; the restart then succeeds (the service runs, restarted once) instead of failing with AlreadyStarted", () =>
+    Effect.gen(function*() {
+      const s = yield* Service.make("S", { onRestart: () => Effect.sleep("1 second") })
+      yield* s.start
+      const restarting = yield* Effect.fork(s.restart)
+      yield* TestClock.adjust("1 millis")
+      expect(yield* s.state).toBe("shutdown")
+      yield* s.start
+      expect(outcome(yield* settle(restarting))).toBe("ok")
+      expect(yield* s.state).toBe("running")
+      expect(yield* s.restartCount).toBe(1)
+      yield* s.stop
+    }))
+})
