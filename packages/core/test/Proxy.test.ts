@@ -116,6 +116,20 @@ describe("Service.proxy", () => {
       const other = yield* Service.proxy("Configured", () => Service.make("X"))
       expect(other.id).not.toBe(proxy.id)
       expect(yield* Effect.map(ServiceGraph.root(proxy), (s) => s.label)).toBe("FromConfig")
+      // two first uses at once make one service; a make that dies is asked again by the next use
+      let makes = 0
+      const slow = yield* Service.proxy("Slow", () =>
+        Effect.zipRight(Effect.zipRight(Effect.sync(() => makes++), Effect.sleep("1 second")), Service.make("Made")))
+      const both = yield* Effect.fork(Effect.all([slow.state, slow.state], { concurrency: "unbounded" }))
+      yield* TestClock.adjust("1 second")
+      expect(yield* both).toEqual(["init", "init"])
+      expect(makes).toBe(1)
+      let tries = 0
+      const flaky = yield* Service.proxy("Flaky", () =>
+        Effect.suspend(() => ++tries === 1 ? Effect.die("not yet") : Service.make("Second")))
+      expect((yield* Effect.exit(flaky.state))._tag).toBe("Failure")
+      expect(yield* flaky.state).toBe("init")
+      expect(tries).toBe(2)
       expect(() => Service.proxy("a/b", () => Service.make("X"))).toThrow(/Invalid label of Service\.proxy: "a\/b"/)
       expect(() => Service.proxy("P", 3 as never)).toThrow(/Invalid make of Service\.proxy P: "3" is not a function/)
     }))

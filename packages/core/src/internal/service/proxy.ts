@@ -6,8 +6,10 @@
  *
  * @internal
  */
-import * as Context from "effect/Context"
+import type * as Context from "effect/Context"
+import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
+import * as FiberId from "effect/FiberId"
 import * as Stream from "effect/Stream"
 import type * as Beacon from "../../Beacon.js"
 import type * as Diag from "../../Diag.js"
@@ -18,29 +20,30 @@ import { asImpl, isService, newId, ProxyTypeId, type ServiceImpl } from "./impl.
 /** What a proxy makes its service with, and the service once made. */
 class Target {
   made: ServiceImpl | undefined = undefined
-  private making: Effect.Effect<ServiceImpl> | undefined = undefined
+  /** The make in flight: the callers that come meanwhile wait for the same one. */
+  private making: Deferred.Deferred<ServiceImpl> | undefined = undefined
   constructor(private readonly label: string, private readonly make: Effect.Effect<Service.Service>) {}
 
-  /** The service, made by the first caller (the others wait for the same one). */
+  /** The service, made by the first caller (a make that dies is asked again by the next use). */
   get service(): Effect.Effect<ServiceImpl> {
     return Effect.suspend(() => {
       if (this.made !== undefined) return Effect.succeed(this.made)
-      return this.making ??= Effect.flatMap(Effect.cached(Effect.map(this.make, (service) => {
-        if (isProxyService(service)) return service
+      if (this.making !== undefined) return Deferred.await(this.making)
+      const making = this.making = Deferred.unsafeMake<ServiceImpl>(FiberId.none)
+      const made = Effect.flatMap(this.make, (service): Effect.Effect<ServiceImpl> => {
+        if (isProxyService(service)) return service[ProxyTypeId].service
         if (!isService(service)) {
-          throw new TypeError(`Service.proxy ${this.label}: its make gave ${String(service)}, not an effect-mode service`)
+          return Effect.die(new TypeError(`Service.proxy ${this.label}: its make gave ${String(service)}, not an effect-mode service`))
         }
-        return service
-      })), (cached) => {
-        // `cached` runs the make once; a make that failed (a defect) is asked again by the next use.
-        const once = Effect.flatMap(cached, (service) => isProxyService(service) ? service[ProxyTypeId].service : Effect.succeed(service))
-        return Effect.tap(Effect.onExit(once, (exit) => Effect.sync(() => {
-          if (exit._tag === "Failure") this.making = undefined
-        })), (service) =>
-          Effect.sync(() => {
-            this.made = service
-          }))
+        return Effect.succeed(service)
       })
+      // The waiters are told however the make ends (interrupted too: the next use asks again).
+      return Effect.onExit(made, (exit) =>
+        Effect.sync(() => {
+          if (exit._tag === "Success") this.made = exit.value
+          this.making = undefined
+          Deferred.unsafeDone(making, exit)
+        }))
     })
   }
 }
