@@ -6,6 +6,7 @@
  */
 import { describe, expect } from "@effect/vitest"
 import {
+  Cause,
   Chunk,
   Clock,
   Cron,
@@ -32,6 +33,22 @@ const quiesce = TestClock.adjust(0)
 const iso = (millis: number) => new Date(millis).toISOString()
 
 describe("a drop-in for the TestClock", () => {
+  it.effect("a program that ends interrupted gives its interrupted exit (by itself, or by a fiber it forked)", () =>
+    Effect.gen(function*() {
+      const itself = yield* Effect.exit(virtualTime(Effect.interrupt))
+      expect(itself._tag === "Failure" && Cause.isInterruptedOnly(itself.cause)).toBe(true)
+      const byChild = yield* Effect.exit(virtualTime(
+        Effect.withFiberRuntime((main) =>
+          Effect.zipRight(
+            Effect.forkDaemon(Effect.zipRight(Effect.sleep("1 second"), Fiber.interruptFork(main))),
+            Effect.sleep("1 hour")
+          )
+        ),
+        { autoAdvance: true }
+      ))
+      expect(byChild._tag === "Failure" && Cause.isInterruptedOnly(byChild.cause)).toBe(true)
+    }))
+
   it.effect("Effect.sleep (the Clock service) is woken by TestClock.adjust (the TestClock accessors)", () =>
     virtualTime(Effect.gen(function*() {
       const woke = yield* Effect.fork(Effect.zipRight(Effect.sleep("1 second"), Clock.currentTimeMillis))

@@ -78,6 +78,8 @@ export class World<A, E> {
   /** The fiber waiting outside was interrupted: interrupt the main fiber and wait until it ends (or stalls). */
   interrupt(by: FiberId.FiberId): Effect.Effect<void> {
     return Effect.suspend(() => {
+      // The main fiber ended interrupted by itself (its exit is what the caller gets): nothing to wait for.
+      if (this.ended) return Effect.void
       this.closing = true
       this.main?.unsafeInterruptAsFork(by)
       this.scheduler.kick()
