@@ -439,4 +439,26 @@ describe("Service.Tag and Service.launch", () => {
       expect(() => Service.Tag<unknown>()("NotEffect", { effect: {} as never })).toThrow(/Invalid effect of Service\.Tag "NotEffect"/)
       expect(() => Service.Tag<unknown>()("NotFn", { sync: 3 as never })).toThrow(/Invalid sync of Service\.Tag "NotFn": "3" is not a function/)
     }))
+  it.effect("what a Tag's hooks and tasks acquire with a Scope is released by the matching stop, not kept for the layer's release", () =>
+    Effect.gen(function*() {
+      const log: Array<string> = []
+      let opened = 0
+      class Pool extends Service.Tag<Pool>()("Pool", {
+        onStart: () =>
+          Effect.acquireRelease(Effect.sync(() => log.push(`open ${++opened}`)), () => Effect.sync(() => log.push(`close ${opened}`))),
+        onStop: () => Effect.sync(() => log.push("onStop")),
+        onShutdown: () => Effect.acquireRelease(Effect.void, () => Effect.sync(() => log.push("shutdown scope closed"))),
+        tasks: [Service.task(() => Effect.zipRight(Effect.addFinalizer(() => Effect.sync(() => log.push("task finalizer"))), Effect.never))]
+      }) {}
+      yield* Effect.provide(Effect.gen(function*() {
+        const handle = yield* Pool.handle
+        yield* TestClock.adjust("1 millis")
+        yield* handle.restart
+        yield* TestClock.adjust("1 millis")
+      }), Pool.Default)
+      expect(log).toEqual([
+        "open 1", "onStop", "task finalizer", "close 1", "shutdown scope closed",
+        "open 2", "onStop", "task finalizer", "close 2", "shutdown scope closed"
+      ])
+    }))
 })

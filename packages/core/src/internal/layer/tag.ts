@@ -41,6 +41,21 @@ const TagProto: object = Object.getPrototypeOf(Context.GenericTag("@effect-mode/
 const withCurrent = (fn: (self: Service.Service) => Effect.Effect<void, any, any>) => (self: Service.Service) =>
   Effect.provideService(Effect.suspend(() => fn(self)), Current, self)
 
+/**
+ * The `Scope` a Tag's code runs with (the Tag's types take `Scope` out of its requirements):
+ * the run scope for the start hooks, `onStop` and the tasks (what they acquire is released by
+ * the matching stop, with `scoped`'s), a scope of the hook's own for `onShutdown` and
+ * `onRestart`, which run outside a run (released when the hook ends). Without it, they got the
+ * scope of the layer, which lives across restarts.
+ */
+const inRunScope = (effect: (self: Service.Service) => Effect.Effect<void, any, any>) => (self: Service.Service) =>
+  self.addContext(effect(self))
+
+const inOwnScope = (effect: (self: Service.Service) => Effect.Effect<void, any, any>) => (self: Service.Service) =>
+  Effect.scoped(effect(self))
+
+const runScopedHooks: ReadonlySet<string> = new Set(["onFirstStart", "onStart", "onStarted", "onStop"])
+
 /** A task as declared, run with `Service.Current` however its service forks it. */
 interface Runnable extends Service.Task<any, any> {
   readonly runAs?: (self: Service.Service, name: string) => Effect.Effect<void, any, any>
@@ -56,12 +71,12 @@ interface Runnable extends Service.Task<any, any> {
  */
 const taskWithCurrent = (task: Runnable): Service.Task<any, any> => {
   const { runAs, scheduleOn: _, ...rest } = task
-  const wrapped: Runnable = { ...rest, run: withCurrent(task.run) }
+  const wrapped: Runnable = { ...rest, run: inRunScope(withCurrent(task.run)) }
   if (runAs === undefined) return wrapped
   const withName: Runnable = {
     ...wrapped,
     runAs: (self: Service.Service, name: string) =>
-      Effect.provideService(Effect.suspend(() => runAs(self, name)), Current, self)
+      self.addContext(Effect.provideService(Effect.suspend(() => runAs(self, name)), Current, self))
   }
   return withName
 }
@@ -75,7 +90,7 @@ const optionsFor = (maker: Maker, cell: { built: boolean; api: unknown }): Servi
   for (const name of [...builderNames, "dependencies", "supervise", "accessors"]) delete options[name]
   for (const name of hookNames) {
     const hook: Hook = maker[name]
-    if (hook !== undefined) options[name] = withCurrent(hook)
+    if (hook !== undefined) options[name] = (runScopedHooks.has(name) ? inRunScope : inOwnScope)(withCurrent(hook))
   }
   const scoped = builderOf(maker)
   const userStart: Hook = options["onStart"] as Hook
