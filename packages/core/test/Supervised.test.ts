@@ -73,6 +73,21 @@ const setUp = (options: {
   })
 
 describe("supervised Service.Tag services", () => {
+  it.effect("a supervised service whose task fails as soon as it starts is restarted; launch goes on running", () =>
+    Effect.gen(function*() {
+      let n = 0
+      class Gw extends Service.Tag<Gw>()("Gw", {
+        scoped: Effect.sync(() => ({ i: ++n })),
+        tasks: [Service.task(() => n === 1 ? Effect.fail("instant") : Effect.never)],
+        supervise: {}
+      }) {}
+      const fiber = yield* Effect.fork(Service.launch(Gw.Default))
+      yield* TestClock.adjust("1 minute")
+      expect(fiber.unsafePoll()).toBeNull()
+      expect(n).toBe(2)
+      yield* Fiber.interrupt(fiber)
+    }))
+
   it.effect("a gateway that crashes three times with exponential backoff is restarted each time; a caller waits for the new instance", () =>
     Effect.gen(function*() {
       const { fiber, gateway, handle, log } = yield* setUp({

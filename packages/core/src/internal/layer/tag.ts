@@ -269,8 +269,11 @@ export const makeTag = (make: Make) => () => (key: string, maker: Maker): any =>
           yield* startScoped(supervisor)
           if (supervise.strategy === "restForOne") yield* restForOne(handle)
         }
-        // A stop asked for during the start (the launch is ending) leaves no API to give.
-        if (!cell.built || (yield* handle.shouldStop)) return yield* Effect.interrupt
+        // A stop asked for during the start (the launch is ending) leaves no API to give. A
+        // supervised service that crashed at once is its supervisor's to restart: the API is
+        // given, and calls wait for the new instance.
+        const stopping = (yield* handle.shouldStop) && (supervise === undefined || !(yield* handle.crashed))
+        if (!cell.built || stopping) return yield* Effect.interrupt
         let instance: object
         if (supervise === undefined) {
           instance = new Self(cell.api)
