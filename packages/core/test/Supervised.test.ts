@@ -191,6 +191,29 @@ describe("supervised Service.Tag services", () => {
       yield* Fiber.interrupt(fiber)
     }))
 
+  it.effect("rest-for-one: a dependent whose start fails when started again crashes, and launch ends with Crashed naming it", () =>
+    Effect.gen(function*() {
+      let gw = 0
+      let ledger = 0
+      class Gw extends Service.Tag<Gw>()("Gw", {
+        scoped: Effect.sync(() => ({ n: ++gw })),
+        tasks: [Service.task((self) => gw === 1 ? Effect.zipRight(self.sleep("1 second"), Effect.fail("down")) : Effect.never)],
+        supervise: { strategy: "restForOne" }
+      }) {}
+      class Ledger extends Service.Tag<Ledger>()("Ledger", {
+        dependencies: [Gw.Default],
+        scoped: Effect.suspend(() => ++ledger === 2 ? Effect.fail("rebuild failed") : Effect.succeed({}))
+      }) {}
+      const fiber = yield* Effect.fork(Service.launch(Ledger.Default))
+      yield* TestClock.adjust("1 second")
+      yield* TestClock.adjust("1 minute")
+      const exit = yield* Fiber.await(fiber)
+      const error = failureOf(exit)
+      expect(error).toBeInstanceOf(ServiceError.Crashed)
+      expect((error as ServiceError.Crashed).path).toBe("App/Ledger")
+      expect(ledger).toBe(2)
+    }))
+
   it.effect("a group supervised one-for-all: a crash of one member restarts every member, in order", () =>
     Effect.gen(function*() {
       const { counts, log, resource } = resources()

@@ -17,6 +17,7 @@ import type * as Service from "../../Service.js"
 import * as ServiceError from "../../ServiceError.js"
 import * as Supervisor from "../../Supervisor.js"
 import { decodeDuration } from "../duration.js"
+import { asImpl, spreadCrash } from "../service.js"
 import { currentRegistry, dependenciesOf, outsideRegistry, type Registry } from "./registry.js"
 
 /** What `supervise` accepts (typed in Service.ts). */
@@ -122,7 +123,9 @@ export const restForOne = (handle: Service.Service): Effect.Effect<void, never, 
       if (state === "running" && stopped.length > 0) {
         const again = stopped
         stopped = []
-        return Effect.forEach(again, (s) => Effect.ignore(s.maybeStart), { discard: true })
+        // A dependent whose start fails now is crashed, as any failed start leaves a service:
+        // that crash travels (to launch's root: the launch ends with Crashed), as a crash does.
+        return Effect.forEach(again, (s) => Effect.catchAll(s.maybeStart, () => spreadCrash(asImpl(s))), { discard: true })
       }
       return Effect.void
     }

@@ -43,6 +43,24 @@ export const crashWith = (s: ServiceImpl, reason: Cause.Cause<unknown>): Effect.
     return spans.crashOn(fiber, s, origin, next)
   })
 
+/**
+ * Makes the crash already recorded on `s` travel, as `crashWith` does (up to a supervisor or
+ * the root, marking and stopping on the way): for a crash recorded without travelling, a
+ * failed start whose caller cannot report it (a dependent started again by a rest-for-one).
+ *
+ * @internal
+ */
+export const spreadCrash = (s: ServiceImpl): Effect.Effect<void> =>
+  Effect.suspend(() => {
+    const cause = s.crashCause
+    if (cause === undefined) return Effect.void
+    let top: ServiceImpl = s
+    while (top.supervisor === undefined && top.parent !== undefined) top = top.parent
+    markTree(top, cause, s.crashOrigin ?? tree.path(s))
+    const link = top.supervisor
+    return link !== undefined ? link.onCrash(top, cause) : stopStartedInBackground(top)
+  })
+
 /** Marks `s` and everything under it crashed with `cause` (a service crashed already keeps its cause). */
 export const markTree = (s: ServiceImpl, cause: Cause.Cause<unknown>, origin: string): void => {
   lifecycle.markCrash(s, cause, origin)
