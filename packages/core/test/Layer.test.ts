@@ -249,6 +249,18 @@ describe("Service.Tag and Service.launch", () => {
       expect(() => Service.Tag<unknown>()("Busy", { supervise: { callTimeout: -1 } })).toThrow(
         /supervise\.callTimeout of service Busy: "-1"/
       )
+      expect(() => Service.Tag<unknown>()("Many", { supervise: { maxRestarts: -1 } })).toThrow(
+        /Invalid supervise\.maxRestarts of service Many: "-1"/
+      )
+      expect(() => Service.Tag<unknown>()("Soon", { supervise: { within: "soon" as never } })).toThrow(/supervise\.within.*"soon"/)
+      expect(() => Service.Tag<unknown>()("Odd", { supervise: { restart: "sometimes" as never } })).toThrow(/"sometimes"/)
+      expect(() => Service.Tag<unknown>()("Five", { supervise: { backoff: 5 as never } })).toThrow(/Invalid supervise\.backoff of service Five/)
+      expect(() => Service.Tag<unknown>()("All", { supervise: { strategy: "oneForAll" as never } })).toThrow(
+        /Invalid supervise\.strategy of service All: "oneForAll"/
+      )
+      expect(() => Service.Tag<unknown>()("Grp", { supervise: { group: { _tag: "nope" } as never } })).toThrow(
+        /Invalid supervise\.group of service Grp/
+      )
     }))
 
   it.effect("a failed start ends launch with StartFailed and releases what was built", () =>

@@ -29,6 +29,35 @@ export interface SuperviseOptions extends Omit<Supervisor.Options, "replacement"
 
 const defaultCallTimeout = Duration.seconds(5)
 
+/**
+ * Checks a Tag's `supervise` options when the Tag is declared: the supervisor's own options
+ * (as `Supervisor.oneForOne` checks them), `strategy`, `group` and `callTimeout`, each error
+ * naming `supervise.<option>` and the service.
+ *
+ * @internal
+ */
+export const checkSupervise = (label: string, options: unknown): void => {
+  if (typeof options !== "object" || options === null) {
+    throw new TypeError(`Invalid supervise of service ${label}: ${JSON.stringify(String(options))} (expected an object)`)
+  }
+  const { callTimeout, group, strategy, ...rest } = options as SuperviseOptions
+  if (strategy !== undefined && strategy !== "oneForOne" && strategy !== "restForOne") {
+    throw new TypeError(
+      `Invalid supervise.strategy of service ${label}: ${JSON.stringify(String(strategy))} (expected "oneForOne" or "restForOne"; for one-for-all, supervise a group: Service.supervisorGroup)`
+    )
+  }
+  if (group !== undefined && (group as { _tag?: unknown })._tag !== "SupervisorGroup") {
+    throw new TypeError(`Invalid supervise.group of service ${label}: ${JSON.stringify(String(group))} (expected a Service.supervisorGroup)`)
+  }
+  if (callTimeout !== undefined) decodeDuration(callTimeout, `supervise.callTimeout of service ${label}`)
+  try {
+    Supervisor.oneForOne(label, [], rest)
+  } catch (e) {
+    if (!(e instanceof TypeError)) throw e
+    throw new TypeError(e.message.replace(/^Invalid (\w+) of supervisor [^:]*:/, `Invalid supervise.$1 of service ${label}:`))
+  }
+}
+
 /** The supervisor the service runs under (its parent in the tree). */
 export const superviseHandle = (
   key: string,

@@ -12,11 +12,10 @@ import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import type * as Service from "../../Service.js"
-import { decodeDuration } from "../duration.js"
 import { decodeServiceOptions } from "../service/validate.js"
 import { Current } from "./current.js"
 import { handleOf, join, registerApi, startScoped } from "./registry.js"
-import { front, joinGroup, restForOne, superviseHandle, type SuperviseOptions } from "./supervised.js"
+import { checkSupervise, front, joinGroup, restForOne, superviseHandle, type SuperviseOptions } from "./supervised.js"
 
 type Make = (label: string, options: Service.Options<any, any>) => Effect.Effect<Service.Service, never, any>
 
@@ -220,9 +219,7 @@ export const makeTag = (make: Make) => () => (key: string, maker: Maker): any =>
   // The options fail here, when the tag is declared, not when its layer is first built.
   decodeServiceOptions(label, maker, true)
   checkBuilder(key, maker)
-  if (maker.supervise?.callTimeout !== undefined) {
-    decodeDuration(maker.supervise.callTimeout, `supervise.callTimeout of service ${label}`)
-  }
+  if (maker.supervise !== undefined) checkSupervise(label, maker.supervise)
   const creationError = new Error()
   const TagClass = makeConstructor(key)
   Object.assign(TagClass, TagProto)
