@@ -8,7 +8,7 @@
  *   which fails a test that leaves a fiber of its services alive.
  */
 import { describe, expect } from "@effect/vitest"
-import { Effect } from "effect"
+import { Effect, TestClock } from "effect"
 import { spawn } from "node:child_process"
 import { readdirSync, readFileSync } from "node:fs"
 import { dirname, join } from "node:path"
@@ -108,5 +108,22 @@ describe("every Effect test is leak-checked", () => {
       expect(error._tag).toBe("LeakedFibers")
       yield* svc.stop // so this test itself leaks nothing
       yield* Testing.leakFree(Effect.zipRight(svc.start, svc.stop))
+    }))
+})
+
+describe("the timer scheduler's driver belongs to the scheduler", () => {
+  it.effect("leakFree does not count as its own a driver that goes on for another service's timer", () =>
+    Effect.gen(function*() {
+      const b = yield* Service.make("B", { tasks: [Service.timer("10 seconds", () => Effect.void)] })
+      yield* b.start
+      const checked = yield* Effect.either(Testing.leakFree(Effect.gen(function*() {
+        // an earlier due instant than the driver's: a new driver replaces it, forked from here
+        const a = yield* Service.make("A", { tasks: [Service.timer("1 second", () => Effect.void)] })
+        yield* a.start
+        yield* TestClock.adjust("2 seconds")
+        yield* a.stop
+      })))
+      yield* b.stop
+      expect(checked._tag).toBe("Right")
     }))
 })

@@ -18,7 +18,9 @@ import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import type * as Fiber from "effect/Fiber"
 import * as FiberId from "effect/FiberId"
+import * as FiberRef from "effect/FiberRef"
 import * as Scope from "effect/Scope"
+import type * as Supervisor from "effect/Supervisor"
 import { MAX_SLEEP_MILLIS } from "./sleep.js"
 
 /**
@@ -83,7 +85,16 @@ class Scheduler {
   idle: (() => void) | undefined = undefined
   readonly loop: Effect.Effect<void>
 
-  constructor(readonly clock: Clock.Clock, readonly scope: Scope.CloseableScope) {
+  constructor(
+    readonly clock: Clock.Clock,
+    readonly scope: Scope.CloseableScope,
+    /**
+     * The supervisor of the fiber that made the scheduler: every driver runs under it, not
+     * under that of whichever caller replaced the last one (a test's leak check would count
+     * as its own a driver that goes on for another service's timers).
+     */
+    readonly supervisor: Supervisor.Supervisor<unknown>
+  ) {
     this.loop = this.current(() => this.step(this.now()))
   }
 
@@ -206,7 +217,8 @@ class Scheduler {
     }
     this.target = Number.NEGATIVE_INFINITY
     // Interruptible whatever the caller's region: closing the scope must be able to end it.
-    return Effect.map(Effect.forkIn(Effect.interruptible(this.loop), this.scope), (fiber) => {
+    const fork = Effect.forkIn(Effect.interruptible(this.loop), this.scope)
+    return Effect.map(Effect.locally(fork, FiberRef.currentSupervisor, this.supervisor), (fiber) => {
       this.driver = fiber
     })
   }
@@ -226,7 +238,7 @@ export const register = (owner: Fires): Effect.Effect<TimerHandle> =>
     const made = existing === undefined
       ? Effect.map(Scope.make(), (scope) => {
         // Another fiber cannot run between the check and here: Scope.make is synchronous.
-        const scheduler = schedulers.get(clock) ?? new Scheduler(clock, scope)
+        const scheduler = schedulers.get(clock) ?? new Scheduler(clock, scope, fiber.getFiberRef(FiberRef.currentSupervisor))
         schedulers.set(clock, scheduler)
         return scheduler
       })
