@@ -6,7 +6,7 @@
  * @since 0.1.0
  */
 import type * as Cause from "effect/Cause"
-import type * as Context from "effect/Context"
+import * as Context from "effect/Context"
 import type * as Deferred from "effect/Deferred"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -354,7 +354,13 @@ export const make: {
 } = ((label: string, options: Options<any, any> = {}): Effect.Effect<Service, never, any> =>
   Effect.withFiberRuntime((fiber) => {
     const context = fiber.getFiberRef(FiberRef.currentContext) as Context.Context<any>
-    return Effect.succeed(new internal.ServiceImpl(label, internalRegistry.checkingContext(label, options, context), context))
+    const service = new internal.ServiceImpl(label, internalRegistry.checkingContext(label, options, context), context)
+    // Made inside another service's code (a Tag's scoped or hook): its own code sees itself
+    // as `Service.Current`, not that service.
+    if (context.unsafeMap.has(internalCurrent.Current.key)) {
+      ;(service as { context: Context.Context<any> }).context = Context.add(context, internalCurrent.Current, service)
+    }
+    return Effect.succeed(service)
   })) as any
 
 /**

@@ -473,4 +473,21 @@ describe("Service.Tag and Service.launch", () => {
         "open 2", "onStop", "task finalizer", "close 2", "shutdown scope closed"
       ])
     }))
+  it.effect("a mode-style child made inside a Tag's scoped sees itself as Service.Current, not its parent", () =>
+    Effect.gen(function*() {
+      const seen: Array<string> = []
+      class Parent extends Service.Tag<Parent>()("Parent", {
+        scoped: Effect.gen(function*() {
+          const child = yield* Service.make("Child", {
+            onStart: () => Effect.map(Service.Current, (s) => void seen.push(`onStart ${s.label}`)),
+            tasks: [Service.task(() => Effect.map(Service.Current, (s) => void seen.push(`task ${s.label}`)))]
+          })
+          yield* (yield* Service.Current).addDependency(child)
+          return {}
+        }),
+        onStarted: (self) => Effect.map(Service.Current, (s) => void seen.push(`parent ${s.label} ${s === self}`))
+      }) {}
+      yield* Effect.provide(TestClock.adjust("1 millis"), Parent.Default)
+      expect(seen).toEqual(["onStart Child", "task Child", "parent Parent true"])
+    }))
 })
