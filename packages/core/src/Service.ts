@@ -931,6 +931,7 @@ export type TagClass<Self, Key extends string, Make> =
     readonly use: <X>(
       body: (_: Self) => X
     ) => [X] extends [Effect.Effect<infer A, infer E, infer R>] ? Effect.Effect<A, E, R | Self>
+      : [X] extends [PromiseLike<infer A>] ? Effect.Effect<A, Cause.UnknownException, Self>
       : Effect.Effect<X, never, Self>
     /** Makes an API value (for tests that provide a stand-in with `Layer.succeed`). */
     readonly make: (_: TagApi<Make>) => Self
@@ -947,7 +948,26 @@ export type TagClass<Self, Key extends string, Make> =
   }
   & Context.Tag<Self, Self>
   & { readonly key: Key }
-  & (Make extends { readonly accessors: true } ? Effect.Tag.Proxy<Self, CallersApi<Make>> : {})
+  & (Make extends { readonly accessors: true } ? Effect.Tag.Proxy<Self, Omit<CallersApi<Make>, ClassMember>> : {})
+
+/** The members of a Tag's class itself: an API member of the same name gets no accessor (the class's wins). */
+type ClassMember =
+  | "key"
+  | "use"
+  | "make"
+  | "handle"
+  | "Default"
+  | "DefaultWithoutDependencies"
+  | "of"
+  | "context"
+  | "pipe"
+  | "stack"
+  | "name"
+  | "length"
+  | "prototype"
+  | "Service"
+  | "Identifier"
+  | "_op"
 
 /** The API as callers see it: `Supervised` for a supervised service. */
 type CallersApi<Make> = Make extends { readonly supervise: object } ? Supervised<TagApi<Make>> : TagApi<Make>

@@ -4,7 +4,7 @@
  * `scoped` and `dependencies`, with hook parameters contextually typed.
  */
 import { Context, Data, Effect, Layer } from "effect"
-import type { Scope } from "effect"
+import type { Cause, Scope } from "effect"
 import { expectTypeOf } from "vitest"
 import { Service, type ServiceError } from "@effect-mode/core"
 
@@ -195,3 +195,16 @@ class Billing extends Service.Tag<Billing>()("Billing", {
   supervise: { maxRestarts: 1 }
 }) {}
 expectTypeOf(Billing.charge).toEqualTypeOf<(cents: number) => Effect.Effect<number, ServiceError.ServiceUnavailable, Billing>>()
+
+// use with a body that returns a promise, as Effect.Service's use
+class Counter extends Service.Tag<Counter>()("Counter", { succeed: { n: 1 } }) {}
+expectTypeOf(Counter.use(async (c) => c.n + 1)).toEqualTypeOf<Effect.Effect<number, Cause.UnknownException, Counter>>()
+
+// an API member named like a member of the class gets no accessor: the class's member keeps its type
+class Named extends Service.Tag<Named>()("Named", {
+  succeed: { handle: 1, key: Effect.succeed(1), size: Effect.succeed(2) },
+  accessors: true
+}) {}
+expectTypeOf(Named.handle).toEqualTypeOf<Effect.Effect<Service.Service, never, Named>>()
+expectTypeOf(Named.key).toEqualTypeOf<"Named">()
+expectTypeOf(Named.size).toEqualTypeOf<Effect.Effect<number, never, Named>>()
