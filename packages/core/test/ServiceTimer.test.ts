@@ -271,6 +271,33 @@ describe("Service.timer", () => {
   })
 })
 
+describe("a timer call that ends interrupted, not by a stop", () => {
+  for (const onError of ["crash", "log"] as const) {
+    it.effect(`is logged and the schedule goes on (onError: ${onError}); a stop still ends it`, () =>
+      Effect.gen(function*() {
+        const calls: Array<number> = []
+        const logs: Array<Captured> = []
+        const svc = yield* Service.make("I", {
+          tasks: [Service.timer("1 second", () =>
+            Effect.flatMap(Clock.currentTimeMillis, (t) => {
+              calls.push(t)
+              return calls.length === 1 ? Effect.interrupt : Effect.void
+            }), { onError, name: "tick" })]
+        })
+        yield* captureLogs(Effect.gen(function*() {
+          yield* svc.start
+          yield* TestClock.adjust("4 seconds")
+        }), logs)
+        expect(calls).toEqual([1000, 2000, 3000, 4000])
+        expect(yield* svc.state).toBe("running")
+        expect(logs.some((l) => l.level === "WARN" && l.message.includes("Timer tick was interrupted, not by a stop"))).toBe(true)
+        yield* svc.stop
+        yield* TestClock.adjust("5 seconds")
+        expect(calls.length).toBe(4)
+      }))
+  }
+})
+
 describe("itertimer", () => {
   /** A service whose task consumes `itertimer` and then releases its stop (`setShutdown`). */
   const consumer = (ticks: Array<number>, ended: { value: boolean }, interval: Duration.DurationInput = "1 second") =>

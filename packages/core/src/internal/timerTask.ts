@@ -33,10 +33,19 @@ export const callWith = <E, R>(
   onError: "crash" | "log"
 ): Effect.Effect<void, E, R> => {
   const call = Effect.suspend(() => fn(self))
-  if (onError === "crash") return call
+  // A call that ends interrupted by itself (not by the stop: it joined an interrupted fiber,
+  // say) is no failure: it is logged, and the schedule goes on instead of ending unseen.
+  const interrupted = (cause: Cause.Cause<E>): Effect.Effect<void, E> =>
+    Effect.flatMap(self.shouldStop, (stopping) =>
+      stopping
+        ? Effect.failCause(cause)
+        : Effect.logWithLevel(LogLevel.Warning, `${kind} ${name} was interrupted, not by a stop (its schedule goes on)`, cause))
+  if (onError === "crash") {
+    return Effect.catchAllCause(call, (cause) => Cause.isInterruptedOnly(cause) ? interrupted(cause) : Effect.failCause(cause))
+  }
   return Effect.catchAllCause(call, (cause) =>
     Cause.isInterruptedOnly(cause)
-      ? Effect.failCause(cause as Cause.Cause<never>)
+      ? interrupted(cause)
       : Effect.logWithLevel(LogLevel.Error, `${kind} ${name} failed (onError: "log", its schedule goes on)`, cause))
 }
 
