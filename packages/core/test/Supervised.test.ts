@@ -191,6 +191,26 @@ describe("supervised Service.Tag services", () => {
       yield* Fiber.interrupt(fiber)
     }))
 
+  it.effect("rest-for-one: the new instance starts only once the dependents have stopped, however long their stops take", () =>
+    Effect.gen(function*() {
+      const { counts, log, resource } = resources()
+      class Gw extends Service.Tag<Gw>()("Gw", {
+        scoped: resource("Gw"),
+        tasks: [Service.task((self) => counts["Gw"] === 1 ? Effect.zipRight(self.sleep("1 second"), Effect.fail("down")) : Effect.never)],
+        supervise: { strategy: "restForOne" }
+      }) {}
+      class Ledger extends Service.Tag<Ledger>()("Ledger", {
+        dependencies: [Gw.Default],
+        scoped: resource("Ledger"),
+        onStop: () => Effect.repeatN(Effect.yieldNow(), 20)
+      }) {}
+      const fiber = yield* Effect.fork(Service.launch(Ledger.Default))
+      yield* TestClock.adjust("1 second")
+      yield* TestClock.adjust("1 minute")
+      expect(log).toEqual(["open Gw 1", "open Ledger 1", "close Gw 1", "close Ledger 1", "open Gw 2", "open Ledger 2"])
+      yield* Fiber.interrupt(fiber)
+    }))
+
   it.effect("rest-for-one: a dependent whose start fails when started again crashes, and launch ends with Crashed naming it", () =>
     Effect.gen(function*() {
       let gw = 0

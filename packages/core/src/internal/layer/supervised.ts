@@ -139,11 +139,18 @@ const dependentsOf = (service: Service.Service, registry: Registry): Array<Servi
  * that depends on it (directly or not) is stopped, in reverse start order; once it runs
  * again, they are started again in start order (their `scoped` runs again, and their API in
  * the context reaches the new instances). Watches for as long as the layer's scope is open.
+ * `gate.beforeRestart` (run by the service's restart before it starts again) waits until
+ * those stops are over: the new instance never runs beside the old dependents.
  */
-export const restForOne = (handle: Service.Service): Effect.Effect<void, never, Scope.Scope> =>
+export const restForOne = (
+  handle: Service.Service,
+  gate: { beforeRestart: Effect.Effect<void> | undefined }
+): Effect.Effect<void, never, Scope.Scope> =>
   Effect.flatMap(FiberRef.get(currentRegistry), (registry) => {
     if (registry === undefined) return Effect.void
     let stopped: Array<Service.Service> = []
+    // A second stop of a service joins the one in flight, and returns when it is over.
+    gate.beforeRestart = Effect.suspend(() => Effect.forEach([...stopped].reverse(), (s) => s.stop, { discard: true }))
     const onState = (state: Service.State): Effect.Effect<void> => {
       if (state === "crashed" && stopped.length === 0) {
         stopped = dependentsOf(handle, registry)

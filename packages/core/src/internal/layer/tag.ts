@@ -84,7 +84,14 @@ const taskWithCurrent = (task: Runnable): Service.Task<any, any> => {
  * The `make` options of one instance: every hook and task sees `Service.Current`; the start
  * first builds the API with `scoped` in the run scope (released by the matching stop).
  */
-const optionsFor = (maker: Maker, cell: { built: boolean; api: unknown }): Service.Options<any, any> => {
+interface Cell {
+  built: boolean
+  api: unknown
+  /** What a restart runs before its start (a rest-for-one waits there for its dependents' stops). */
+  beforeRestart: Effect.Effect<void> | undefined
+}
+
+const optionsFor = (maker: Maker, cell: Cell): Service.Options<any, any> => {
   const options: Record<string, unknown> = { ...maker }
   for (const name of [...builderNames, "dependencies", "supervise", "accessors"]) delete options[name]
   for (const name of hookNames) {
@@ -100,6 +107,11 @@ const optionsFor = (maker: Maker, cell: { built: boolean; api: unknown }): Servi
       return userStart === undefined ? Effect.void : userStart(self)
     })
   if (maker.tasks !== undefined) options["tasks"] = maker.tasks.map(taskWithCurrent)
+  if (maker.supervise?.strategy === "restForOne") {
+    const userRestart = options["onRestart"] as Hook
+    options["onRestart"] = (self: Service.Service) =>
+      Effect.zipRight(cell.beforeRestart ?? Effect.void, userRestart === undefined ? Effect.void : userRestart(self))
+  }
   return options as Service.Options<any, any>
 }
 
@@ -250,7 +262,7 @@ export const makeTag = (make: Make) => () => (key: string, maker: Maker): any =>
     get(this: any) {
       const Self = this
       return layerCache ??= Layer.scopedContext(Effect.gen(function*() {
-        const cell = { built: false, api: undefined as unknown }
+        const cell: Cell = { built: false, api: undefined, beforeRestart: undefined }
         const handle = yield* make(label, optionsFor(maker, cell))
         const supervise = maker.supervise
         if (supervise === undefined) {
@@ -264,7 +276,7 @@ export const makeTag = (make: Make) => () => (key: string, maker: Maker): any =>
           const supervisor = yield* superviseHandle(label, handle, supervise)
           yield* join(handle, yield* Effect.context<never>())
           yield* startScoped(supervisor)
-          if (supervise.strategy === "restForOne") yield* restForOne(handle)
+          if (supervise.strategy === "restForOne") yield* restForOne(handle, cell)
         }
         // A stop asked for during the start (the launch is ending) leaves no API to give. A
         // supervised service that crashed at once is its supervisor's to restart: the API is
