@@ -14,6 +14,7 @@ import { eventsOf, Feed, settle, type Vitals } from "../src/internal/observer/fe
 import { type Config, resolve } from "../src/internal/observer/options.js"
 import { owns } from "../src/internal/observer/routes.js"
 import { make as makeState } from "../src/internal/observer/state.js"
+import { urlHost } from "../src/internal/health.js"
 import { diff, flatten } from "../src/internal/observer/view.js"
 
 const vitals = (over: Partial<Vitals> = {}): Vitals => ({
@@ -247,4 +248,10 @@ describe("the feed with no page connected", () => {
       expect(events).toEqual(["start", "crash", "restart", "start"])
       yield* app.stop
     }))
+})
+
+describe("urlHost", () => {
+  it("writes an IPv6 address in brackets, as a URL needs it", () => {
+    expect([urlHost("::1"), urlHost("[::1]"), urlHost("127.0.0.1"), urlHost("localhost")]).toEqual(["[::1]", "[::1]", "127.0.0.1", "localhost"])
+  })
 })

@@ -162,6 +162,9 @@ const routeOf = (path: string): Route | undefined => {
 const indexRoute: Route = { describe: "this list", cost: "cheap", reply: () => Effect.succeed(text(200, index())) }
 
 /** The path of a request, or undefined when it cannot be parsed (`//`, garbage). */
+/** A host as a URL writes it: an IPv6 address in brackets (`http://[::1]:8080`). */
+export const urlHost = (host: string): string => host.includes(":") && !host.startsWith("[") ? `[${host}]` : host
+
 export const pathOf = (url: string | undefined): string | undefined => {
   try {
     const raw = url ?? "/"

@@ -14,7 +14,7 @@ import * as Queue from "effect/Queue"
 import * as Scope from "effect/Scope"
 import { Service } from "@effect-mode/core"
 import { detector, SliceMonitor } from "./blocking.js"
-import { serve } from "./health.js"
+import { serve, urlHost } from "./health.js"
 import { withLogging } from "./logging.js"
 import { makeHandler } from "./observer/handler.js"
 import type { Resolved } from "./options.js"
@@ -243,7 +243,7 @@ export const program = (root: Root, options: Resolved, state: ProcessState): Eff
         )
       }
       yield* Effect.log(
-        `[Worker] Health endpoints on http://${health.host ?? "localhost"}:${listening.right} (/livez /readyz /healthz /debug${observer === undefined ? "" : " /observer"})`
+        `[Worker] Health endpoints on http://${urlHost(health.host ?? "localhost")}:${listening.right} (/livez /readyz /healthz /debug${observer === undefined ? "" : " /observer"})`
       )
     }
     const body = Service.withStopCut(

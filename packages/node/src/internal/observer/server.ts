@@ -12,6 +12,7 @@ import * as http from "node:http"
 import { once } from "node:events"
 import type { AddressInfo } from "node:net"
 import type { Service } from "@effect-mode/core"
+import { urlHost } from "../health.js"
 import { type Handler, makeHandler } from "./handler.js"
 import type { ServerConfig } from "./options.js"
 
@@ -56,6 +57,6 @@ export const serve = (
       else outside(req, res)
     })
     const port = yield* listen(server, config)
-    yield* Effect.log(`[Observer] http://${config.host}:${port}/observer`)
+    yield* Effect.log(`[Observer] http://${urlHost(config.host)}:${port}/observer`)
     return port
   })
