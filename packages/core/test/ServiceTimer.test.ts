@@ -267,6 +267,10 @@ describe("Service.timer", () => {
     expect(() => Service.timer("1 second", function flush() { return Effect.void }, { maxDriftCorrection: "a bit" as Duration.DurationInput }))
       .toThrow(/maxDriftCorrection of Service.timer flush: "a bit"/)
     expect(() => Service.timer("1 second", () => Effect.void, { rate: "sometimes" as "fixed" })).toThrow(/"sometimes"/)
+    expect(() => Service.timer("1 second", () => Effect.void, { rate: null as never })).toThrow(/Invalid rate of Service.timer: null/)
+    expect(() => Service.timer("1 second", () => Effect.void, { execFirst: "yes" as never })).toThrow(
+      /Invalid execFirst of Service.timer: "yes"/
+    )
     expect(() => Service.timer("1 second", () => Effect.void, { onError: "ignore" as "log" })).toThrow(/"ignore"/)
   })
 })

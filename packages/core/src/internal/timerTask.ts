@@ -107,9 +107,12 @@ export const timer = <E, R>(
   const what = declared === undefined ? "Service.timer" : `Service.timer ${declared}`
   const intervalMillis = Duration.toMillis(decodePositiveDuration(interval, `interval of ${what}`))
   const maxDriftCorrection = decodeMaxDriftCorrection(options.maxDriftCorrection, what)
-  const rate = options.rate ?? "delay"
+  const rate = options.rate === undefined ? "delay" : options.rate
   if (rate !== "delay" && rate !== "fixed") {
     throw new TypeError(`Invalid rate of ${what}: ${JSON.stringify(rate)} (expected "delay" or "fixed")`)
+  }
+  if (options.execFirst !== undefined && typeof options.execFirst !== "boolean") {
+    throw new TypeError(`Invalid execFirst of ${what}: ${JSON.stringify(String(options.execFirst))} (expected true or false)`)
   }
   const execFirst = options.execFirst === true
   // Without execFirst the first call waits for the first tick: the timer is registered by the
