@@ -530,5 +530,6 @@ describe("waits outside Effect's scheduler", () => {
     expect(() => virtualTime(Effect.void, { busyTasks: 0.5 })).toThrow(/busyTasks must be a positive integer or Infinity, got 0.5/)
     expect(() => virtualTime(Effect.void, { onStall: "ignore" as never })).toThrow(/onStall must be "fail" or "warn", got "ignore"/)
     expect(() => virtualTime({ autoAdvance: "yes" as never })).toThrow(/autoAdvance must be a boolean, got yes/)
+    expect(() => virtualTime({ autoadvance: true } as never)).toThrow(/unknown option "autoadvance"/)
   })
 })

@@ -19,7 +19,14 @@ export interface Options {
   readonly busyTasks?: number | undefined
 }
 
+const optionNames: ReadonlySet<string> = new Set(["autoAdvance", "onStall", "idleRounds", "busyTasks"])
+
 const settingsOf = (options: Options): Settings => {
+  for (const key of Object.keys(options)) {
+    if (!optionNames.has(key)) {
+      throw new TypeError(`Testing.virtualTime: unknown option ${JSON.stringify(key)} (expected ${Array.from(optionNames).join(", ")})`)
+    }
+  }
   const { autoAdvance = false, busyTasks = 100_000, idleRounds = 1000, onStall = "fail" } = options
   if (typeof autoAdvance !== "boolean") {
     throw new TypeError(`Testing.virtualTime: autoAdvance must be a boolean, got ${String(autoAdvance)}`)
