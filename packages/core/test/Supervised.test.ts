@@ -191,6 +191,15 @@ describe("supervised Service.Tag services", () => {
       yield* Fiber.interrupt(fiber)
     }))
 
+  it.effect("a supervised service whose first start fails: launch fails with StartFailed naming the service, not its supervisor", () =>
+    Effect.gen(function*() {
+      class Bad extends Service.Tag<Bad>()("Bad", { scoped: Effect.fail("no config"), supervise: {} }) {}
+      const exit = yield* Effect.exit(Service.launch(Bad.Default))
+      const error = failureOf(exit)
+      expect(error).toBeInstanceOf(ServiceError.StartFailed)
+      expect((error as ServiceError.StartFailed).label).toBe("Bad")
+    }))
+
   it.effect("rest-for-one: the new instance starts only once the dependents have stopped, however long their stops take", () =>
     Effect.gen(function*() {
       const { counts, log, resource } = resources()

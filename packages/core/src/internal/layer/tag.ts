@@ -12,6 +12,7 @@ import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import type * as Service from "../../Service.js"
+import * as ServiceError from "../../ServiceError.js"
 import { decodeServiceOptions } from "../service/validate.js"
 import { Current } from "./current.js"
 import { handleOf, join, registerApi, startScoped } from "./registry.js"
@@ -275,7 +276,15 @@ export const makeTag = (make: Make) => () => (key: string, maker: Maker): any =>
           // The service hangs under a supervisor of its own, which joins the tree instead.
           const supervisor = yield* superviseHandle(label, handle, supervise)
           yield* join(handle, yield* Effect.context<never>())
-          yield* startScoped(supervisor)
+          // A failed first start is the service's (its supervisor failed to start because it did).
+          yield* Effect.catchTag(startScoped(supervisor), "StartFailed", (error) => {
+            const inner = Cause.failureOption(error.cause)
+            return Effect.fail(
+              inner._tag === "Some" && inner.value instanceof ServiceError.StartFailed && inner.value.label === label
+                ? inner.value
+                : error
+            )
+          })
           if (supervise.strategy === "restForOne") yield* restForOne(handle, cell)
         }
         // A stop asked for during the start (the launch is ending) leaves no API to give. A
