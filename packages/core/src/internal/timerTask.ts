@@ -34,12 +34,13 @@ export const callWith = <E, R>(
 ): Effect.Effect<void, E, R> => {
   const call = Effect.suspend(() => fn(self))
   // A call that ends interrupted by itself (not by the stop: it joined an interrupted fiber,
-  // say) is no failure: it is logged, and the schedule goes on instead of ending unseen.
+  // say) is no failure: it ends the timer, as an interruption ends a task, and not unseen.
   const interrupted = (cause: Cause.Cause<E>): Effect.Effect<void, E> =>
     Effect.flatMap(self.shouldStop, (stopping) =>
-      stopping
-        ? Effect.failCause(cause)
-        : Effect.logWithLevel(LogLevel.Warning, `${kind} ${name} was interrupted, not by a stop (its schedule goes on)`, cause))
+      stopping ? Effect.failCause(cause) : Effect.zipRight(
+        Effect.logWithLevel(LogLevel.Warning, `${kind} ${name} was interrupted, not by a stop: it ends (its service runs on)`, cause),
+        Effect.failCause(cause)
+      ))
   if (onError === "crash") {
     return Effect.catchAllCause(call, (cause) => Cause.isInterruptedOnly(cause) ? interrupted(cause) : Effect.failCause(cause))
   }
