@@ -87,14 +87,13 @@ const restartSteps = (s: ServiceImpl): Effect.Effect<void, ServiceError.ServiceE
       lifecycle.markRestarted(s)
       metrics.restarted()
       const onRestart = s.options.onRestart
+      if (onRestart === undefined) return s.start
       // A start asked for meanwhile (during onRestart) started the service already: the
       // restart happened, and does not fail with AlreadyStarted.
-      const start = Effect.asVoid(s.maybeStart)
-      if (onRestart === undefined) return start
       return Effect.catchAllCause(
         spans.hook(s, "onRestart", s.userCode(Effect.suspend(() => onRestart(s)))),
         (cause) => restartFailed(s, cause)
-      ).pipe(Effect.zipRight(start))
+      ).pipe(Effect.zipRight(Effect.suspend(() => lifecycle.isDown(s) ? s.start : Effect.void)))
     }))
   )
 }
