@@ -88,3 +88,23 @@ describe("HealthCheck", () => {
   })
 })
 
+
+describe("checks of a service that is not running, and bad input", () => {
+  it.effect("run gives no result and runs no check before the start or after the stop", () =>
+    Effect.gen(function*() {
+      let ran = 0
+      const s = yield* Service.make("S").pipe(HealthCheck.withChecks(HealthCheck.make("c", Effect.sync(() => void ran++))))
+      expect(yield* HealthCheck.run(s)).toEqual([])
+      yield* s.start
+      expect((yield* HealthCheck.run(s)).map((r) => r.status)).toEqual(["ok"])
+      yield* s.stop
+      expect(yield* HealthCheck.run(s)).toEqual([])
+      expect(ran).toBe(1)
+    }))
+
+  it.plain("a list that is not one, and options that are not an object, throw naming them", () => {
+    expect(() => HealthCheck.withChecks(Service.make("S"), 42 as never)).toThrow(/Invalid health check: 42/)
+    expect(() => HealthCheck.withChecks(Service.make("S"), null as never)).toThrow(/Invalid health check: null/)
+    expect(() => HealthCheck.make("x", Effect.void, null as never)).toThrow(/Invalid options of HealthCheck\.make\("x"\): "null"/)
+  })
+})

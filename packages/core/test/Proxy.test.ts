@@ -3,7 +3,7 @@
  * delegated to the proxied service, which is made on first use, once.
  */
 import { describe, expect } from "@effect/vitest"
-import { Cause, Context, Effect, Option, Stream, TestClock } from "effect"
+import { Cause, Context, Effect, Fiber, Layer, Option, Stream, TestClock } from "effect"
 import { Service, ServiceGraph, Supervisor } from "@effect-mode/core"
 import { it } from "./support/it.js"
 
@@ -132,5 +132,42 @@ describe("Service.proxy", () => {
       expect(tries).toBe(2)
       expect(() => Service.proxy("a/b", () => Service.make("X"))).toThrow(/Invalid label of Service\.proxy: "a\/b"/)
       expect(() => Service.proxy("P", 3 as never)).toThrow(/Invalid make of Service\.proxy P: "3" is not a function/)
+    }))
+  it.effect("a proxy in mode's dependencies hook, a maker interrupted while others wait, a proxy behind a layer's edges", () =>
+    Effect.gen(function*() {
+      const p1 = yield* Service.proxy("P1", () => Service.make("C1"))
+      const parent = yield* Service.make("Parent", { dependencies: () => Effect.succeed([p1]) })
+      yield* parent.start
+      expect(yield* p1.state).toBe("running")
+      expect(yield* p1.beacon.path).toBe("Parent/C1")
+      yield* parent.stop
+
+      // the first caller is interrupted while it makes the service: a caller waiting on the
+      // same make is not, and gets the service (made again)
+      let makes = 0
+      const slow = yield* Service.proxy("Slow", () =>
+        Effect.zipRight(Effect.zipRight(Effect.sync(() => makes++), Effect.sleep("1 second")), Service.make("S")))
+      const a = yield* Effect.fork(slow.state)
+      yield* TestClock.adjust("1 millis")
+      const b = yield* Effect.fork(slow.state)
+      yield* TestClock.adjust("1 millis")
+      yield* Fiber.interrupt(a)
+      yield* TestClock.adjust("2 seconds")
+      expect(yield* Fiber.join(b)).toBe("init")
+      expect(makes).toBe(2)
+
+      // a layer's dependency edge to (or from) a proxied service is the service's
+      class A extends Context.Tag("A")<A, Service.Service>() {}
+      class B extends Context.Tag("B")<B, Service.Service>() {}
+      const ALive = Service.layer(A, Service.proxy("PA", () => Service.make("SA")))
+      const BLive = Service.layer(B, Effect.flatMap(A, () => Service.proxy("PB", () => Service.make("SB")))).pipe(Layer.provide(ALive))
+      const dependsOn = yield* Effect.provide(
+        Effect.gen(function*() {
+          const snap = yield* ServiceGraph.snapshot(yield* B)
+          return snap.dependsOn
+        }),
+        BLive
+      )
+      expect(dependsOn.length).toBe(1)
     }))
 })

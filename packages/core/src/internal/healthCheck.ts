@@ -39,6 +39,9 @@ export const make = (
   if (typeof name !== "string" || name.trim() === "") {
     throw new TypeError(`Invalid name of HealthCheck.make: ${JSON.stringify(String(name))} (expected a non-empty string)`)
   }
+  if (typeof options !== "object" || options === null) {
+    throw new TypeError(`Invalid options of HealthCheck.make("${name}"): ${JSON.stringify(String(options))} (expected an object)`)
+  }
   if (!Effect.isEffect(check) && typeof check !== "function") {
     throw new TypeError(`Invalid check of HealthCheck.make("${name}"): expected an Effect or a function of the service`)
   }
@@ -60,7 +63,11 @@ export const make = (
 const registry = new WeakMap<Service.Service, Map<string, HealthCheck.HealthCheck>>()
 
 const asList = (checks: HealthCheck.HealthCheck | Iterable<HealthCheck.HealthCheck>): Array<HealthCheck.HealthCheck> => {
-  const list = isHealthCheck(checks) ? [checks] : Array.from(checks)
+  const iterable = typeof checks === "object" && checks !== null && Symbol.iterator in checks
+  if (!isHealthCheck(checks) && !iterable) {
+    throw new TypeError(`Invalid health check: ${String(checks)} (expected a value of HealthCheck.make, or a list of them)`)
+  }
+  const list = isHealthCheck(checks) ? [checks] : Array.from(checks as Iterable<HealthCheck.HealthCheck>)
   for (const c of list) {
     if (!isHealthCheck(c)) throw new TypeError(`Invalid health check: ${String(c)} (expected a value of HealthCheck.make)`)
   }
@@ -138,6 +145,8 @@ const runOne = (
 export const run = (service: Service.Service): Effect.Effect<ReadonlyArray<HealthCheck.Result>> =>
   withMade(service, Effect.suspend(() => {
     const impl = asImpl(service)
+    // Checks run only while their service runs (as runTree's, and the Worker's readiness).
+    if (impl.phase !== "running") return Effect.succeed([])
     const path = impl.pathSync()
     const checks = Array.from(registry.get(impl)?.values() ?? [])
     return Effect.forEach(checks, (c) => runOne(service, path, c), { concurrency: "unbounded" })

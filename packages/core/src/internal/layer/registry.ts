@@ -53,6 +53,15 @@ const ServiceTypeId = Symbol.for("@effect-mode/core/Service")
 
 const isService = (u: unknown): u is Service.Service => typeof u === "object" && u !== null && ServiceTypeId in u
 
+/** The brand of a `Service.proxy` handle, whose value holds the service once made. */
+const ProxyTypeId = Symbol.for("@effect-mode/core/Service/Proxy")
+
+/** The service behind a handle: a proxy's, once made (the graph knows services, not proxies). */
+const behind = (u: Service.Service): Service.Service =>
+  ((u as unknown as Record<symbol, { readonly made?: Service.Service } | undefined>)[ProxyTypeId])?.made ?? u
+
+const isProxy = (u: unknown): u is Service.Service => typeof u === "object" && u !== null && ProxyTypeId in u
+
 /** @internal */
 export const registerApi = (api: object, handle: Service.Service): void => {
   handles.set(api, handle)
@@ -61,6 +70,7 @@ export const registerApi = (api: object, handle: Service.Service): void => {
 /** The lifecycle handle of a typed API value, a handle itself, or undefined. */
 export const handleOf = (value: unknown): Service.Service | undefined => {
   if (isService(value)) return value
+  if (isProxy(value)) return behind(value)
   if (typeof value === "object" && value !== null) return handles.get(value)
   return undefined
 }
@@ -98,9 +108,11 @@ const directDependencies = (self: Service.Service, context: Context.Context<neve
  * A service was built by a layer with `context`: record its layer dependencies, and when a
  * launch is building, hang it under the launch's root (unless it already is in a tree).
  */
-export const join = (handle: Service.Service, context: Context.Context<never>): Effect.Effect<void> =>
-  Effect.flatMap(FiberRef.get(currentRegistry), (registry) =>
+export const join = (given: Service.Service, context: Context.Context<never>): Effect.Effect<void> =>
+  // A proxy's service is made first (reading its state makes it): the graph records that service.
+  Effect.flatMap(isProxy(given) ? Effect.zipRight(given.state, FiberRef.get(currentRegistry)) : FiberRef.get(currentRegistry), (registry) =>
     Effect.suspend(() => {
+      const handle = behind(given)
       if (!dependencies.has(handle)) dependencies.set(handle, directDependencies(handle, context))
       if (registry === undefined || registry.members.has(handle)) return Effect.void
       // The launch is ending (a service crashed while the layer was being built): building

@@ -6,9 +6,11 @@
  *
  * @internal
  */
+import * as Cause from "effect/Cause"
 import type * as Context from "effect/Context"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
 import * as FiberId from "effect/FiberId"
 import * as Stream from "effect/Stream"
 import type * as Beacon from "../../Beacon.js"
@@ -20,16 +22,21 @@ import { asImpl, isService, newId, ProxyTypeId, type ServiceImpl } from "./impl.
 /** What a proxy makes its service with, and the service once made. */
 class Target {
   made: ServiceImpl | undefined = undefined
-  /** The make in flight: the callers that come meanwhile wait for the same one. */
-  private making: Deferred.Deferred<ServiceImpl> | undefined = undefined
+  /**
+   * The make in flight: the callers that come meanwhile wait for the same one (told
+   * `undefined` when the caller making it was interrupted: they ask again).
+   */
+  private making: Deferred.Deferred<ServiceImpl | undefined> | undefined = undefined
   constructor(private readonly label: string, private readonly make: Effect.Effect<Service.Service>) {}
 
   /** The service, made by the first caller (a make that dies is asked again by the next use). */
   get service(): Effect.Effect<ServiceImpl> {
     return Effect.suspend(() => {
       if (this.made !== undefined) return Effect.succeed(this.made)
-      if (this.making !== undefined) return Deferred.await(this.making)
-      const making = this.making = Deferred.unsafeMake<ServiceImpl>(FiberId.none)
+      if (this.making !== undefined) {
+        return Effect.flatMap(Deferred.await(this.making), (made) => made === undefined ? this.service : Effect.succeed(made))
+      }
+      const making = this.making = Deferred.unsafeMake<ServiceImpl | undefined>(FiberId.none)
       const made = Effect.flatMap(this.make, (service): Effect.Effect<ServiceImpl> => {
         if (isProxyService(service)) return service[ProxyTypeId].service
         if (!isService(service)) {
@@ -37,12 +44,13 @@ class Target {
         }
         return Effect.succeed(service)
       })
-      // The waiters are told however the make ends (interrupted too: the next use asks again).
+      // The waiters are told however the make ends; when its caller was interrupted, the
+      // interruption is that caller's own: the waiters ask again.
       return Effect.onExit(made, (exit) =>
         Effect.sync(() => {
           if (exit._tag === "Success") this.made = exit.value
           this.making = undefined
-          Deferred.unsafeDone(making, exit)
+          Deferred.unsafeDone(making, exit._tag === "Failure" && Cause.isInterruptedOnly(exit.cause) ? Exit.void as Exit.Exit<undefined> : exit)
         }))
     })
   }
@@ -201,6 +209,13 @@ export const withMade = <A, E, R>(services: unknown, effect: Effect.Effect<A, E,
   collectProxies(services, proxies)
   if (proxies.length === 0) return effect
   return Effect.zipRight(Effect.forEach(proxies, (p) => p[ProxyTypeId].service, { discard: true }), effect)
+}
+
+/** Whether `u` (a handle, a child spec, a list of them) holds a proxy whose service is not made yet. */
+export const hasUnmade = (u: unknown): boolean => {
+  const out: Array<ProxyImpl> = []
+  collectProxies(u, out)
+  return out.length > 0
 }
 
 const collectProxies = (u: unknown, out: Array<ProxyImpl>): void => {

@@ -23,6 +23,7 @@ import { isolateStop } from "./fiberRefs.js"
 import { asImpl, type ServiceImpl } from "./impl.js"
 import * as lifecycle from "./lifecycle.js"
 import * as log from "./log.js"
+import { hasUnmade, withMade } from "./proxy.js"
 import { teardown } from "./stop.js"
 import * as spans from "./spans.js"
 import { forkTasks } from "./tasks.js"
@@ -111,9 +112,14 @@ const startSteps = (s: ServiceImpl, run: Run, fiber: Fiber.RuntimeFiber<unknown,
     })
     return Effect.flatMap(asked, (deps) => {
       if (deps === undefined || s.stopSignalled) return Effect.void
-      for (const dep of Array.from(deps, asImpl)) tree.attach(s, dep)
-      s.depsAdded = true
-      return firstStart(s, run, fiber)
+      const list = Array.from(deps)
+      const attach = () => {
+        for (const dep of list) tree.attach(s, asImpl(dep))
+        s.depsAdded = true
+        return firstStart(s, run, fiber)
+      }
+      // A proxy among them has its service made first (no step when there is none).
+      return hasUnmade(list) ? withMade(list, Effect.suspend(attach)) : attach()
     })
   }
   s.depsAdded = true
