@@ -517,7 +517,12 @@ export const fromEffect = <A, E, R>(
   effect: Effect.Effect<A, E, R>,
   options: { readonly name?: string } = {}
 ): Effect.Effect<Service, never, R> => {
+  if (!Effect.isEffect(effect)) {
+    throw new TypeError(`Invalid effect of Service.fromEffect: ${JSON.stringify(String(effect))} is not an Effect`)
+  }
   const name = options.name ?? "fromEffect"
+  // The name is the service's label and its task's name: checked as a label, when declared.
+  internal.checkLabel(name, "Service.fromEffect")
   return make<E, R>(name, {
     mundaneLevel: "debug",
     tasks: [task(() => Effect.asVoid(effect), { name })]

@@ -295,6 +295,12 @@ describe("waitForShutdown", () => {
 })
 
 describe("fromEffect, scoped, layer, run", () => {
+  it.plain("fromEffect checks its effect and its name when declared, naming them", () => {
+    expect(() => Service.fromEffect(42 as never)).toThrow(/Invalid effect of Service\.fromEffect: "42" is not an Effect/)
+    expect(() => Service.fromEffect(Effect.void, { name: "" })).toThrow(/Invalid label of Service\.fromEffect: ""/)
+    expect(() => Service.fromEffect(Effect.void, { name: "a/b" })).toThrow(/Invalid label of Service\.fromEffect: "a\/b"/)
+  })
+
   it.effect("fromEffect runs the effect as the service's task", () =>
     Effect.gen(function*() {
       let ticks = 0

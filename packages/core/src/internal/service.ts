@@ -8,5 +8,6 @@
 export { asImpl, type Extension, isService, ServiceImpl, type SupervisorLink, TypeId } from "./service/impl.js"
 export type { Phase } from "./service/lifecycle.js"
 export { spreadCrash } from "./service/crash.js"
+export { checkLabel } from "./service/validate.js"
 export { isProxyService, proxy, resolve, withMade } from "./service/proxy.js"
 export { runsNoUserCode } from "./service/restart.js"
