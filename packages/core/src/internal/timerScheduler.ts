@@ -217,10 +217,16 @@ class Scheduler {
     }
     this.target = Number.NEGATIVE_INFINITY
     // Interruptible whatever the caller's region: closing the scope must be able to end it.
-    const fork = Effect.forkIn(Effect.interruptible(this.loop), this.scope)
-    return Effect.map(Effect.locally(fork, FiberRef.currentSupervisor, this.supervisor), (fiber) => {
+    const fork = Effect.map(Effect.forkIn(Effect.interruptible(this.loop), this.scope), (fiber) => {
       this.driver = fiber
     })
+    // Under another supervisor only when the caller's differs: setting a ref on the caller (and
+    // setting it back) would change the refs a start shares between its services' timers.
+    return Effect.withFiberRuntime((fiber) =>
+      fiber.getFiberRef(FiberRef.currentSupervisor) === this.supervisor
+        ? fork
+        : Effect.locally(fork, FiberRef.currentSupervisor, this.supervisor)
+    )
   }
 }
 
