@@ -725,3 +725,18 @@ describe("a start during a restart's onRestart", () => {
       yield* s.stop
     }))
 })
+
+describe("a service that stops itself while it starts", () => {
+  it.effect("from onStart: shouldStop is true before the hook's next step; the start returns without error and rolls back", () =>
+    Effect.gen(function*() {
+      const seen: Array<boolean> = []
+      const s = yield* Service.make("S", {
+        onStart: (self) => Effect.zipRight(self.stop, Effect.flatMap(self.shouldStop, (stop) => Effect.sync(() => void seen.push(stop))))
+      })
+      expect(outcome(yield* bounded(s.start))).toBe("ok")
+      yield* TestClock.adjust("1 millis")
+      // the hook is cut at its next step (the stop it asked for wins its race), or sees true
+      expect(seen).not.toContain(false)
+      expect(yield* s.state).toBe("shutdown")
+    }))
+})

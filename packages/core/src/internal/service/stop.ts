@@ -38,7 +38,12 @@ export const stop = (s: ServiceImpl): Effect.Effect<void> =>
     if (caller !== undefined && tree.contains(s, caller) && !lifecycle.isDown(s)) {
       const l = s.lifecycle
       if (l._tag === "Stopping" || crashStopping(s)) return Effect.void
-      if (l._tag !== "Running") return stopInBackground(s)
+      if (l._tag !== "Running") {
+        // Starting: the start in flight is asked to abort at once (`shouldStop` is true
+        // before the caller's next step); the background stop waits for its rollback.
+        lifecycle.signalStop(s)
+        return stopInBackground(s)
+      }
       // The caller goes on right away: the service is stopping (`state`, `shouldStop`) before
       // the caller's next step, as after a stop asked for from outside.
       lifecycle.toStopping(s)
