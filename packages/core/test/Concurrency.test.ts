@@ -740,3 +740,21 @@ describe("a service that stops itself while it starts", () => {
       expect(yield* s.state).toBe("shutdown")
     }))
 })
+
+describe("a start during onRestart, then onRestart fails", () => {
+  it.effect("the restart fails with StartFailed and the service, started meanwhile, is crashed and stopped, not left running", () =>
+    Effect.gen(function*() {
+      const s = yield* Service.make("S", {
+        onRestart: () => Effect.zipRight(Effect.sleep("1 second"), Effect.fail("no"))
+      })
+      yield* s.start
+      const restarting = yield* Effect.fork(s.restart)
+      yield* TestClock.adjust("1 millis")
+      yield* s.start
+      const exit = yield* settle(restarting)
+      expect(outcome(exit)).toBe("StartFailed")
+      yield* TestClock.adjust("1 second")
+      expect(yield* s.crashed).toBe(true)
+      expect(yield* s.started).toBe(false)
+    }))
+})

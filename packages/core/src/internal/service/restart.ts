@@ -106,6 +106,10 @@ const restartFailed = (s: ServiceImpl, cause: Cause.Cause<unknown>): Effect.Effe
   if (Cause.isInterruptedOnly(cause)) return Effect.failCause(cause as Cause.Cause<never>)
   return Effect.suspend(() => {
     cause = spans.original(cause)
+    // Started meanwhile (a start during onRestart): a crash of a running service, which stops it.
+    if (!lifecycle.isDown(s)) {
+      return Effect.zipRight(s.crashWith(cause), Effect.fail(new ServiceError.StartFailed({ label: s.label, cause })))
+    }
     lifecycle.markCrash(s, cause, tree.path(s))
     lifecycle.signalStop(s)
     return Effect.zipRight(
