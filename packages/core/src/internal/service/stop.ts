@@ -47,7 +47,8 @@ export const stop = (s: ServiceImpl): Effect.Effect<void> =>
       // The caller goes on right away: the service is stopping (`state`, `shouldStop`) before
       // the caller's next step, as after a stop asked for from outside.
       lifecycle.toStopping(s)
-      return stopInBackground(s, Effect.withFiberRuntime((stopper) => stopSteps(s, l.run, stopper)))
+      // Uninterruptible until forked: the service is Stopping, so its stop must begin.
+      return Effect.uninterruptible(stopInBackground(s, Effect.withFiberRuntime((stopper) => stopSteps(s, l.run, stopper))))
     }
     return stopOn(s, fiber)
   })
