@@ -157,6 +157,10 @@ const layerBody = (layer: Layer.Layer<unknown, unknown, never>, ctx: Ctx): Effec
     yield* ctx.roots.set([root])
     ctx.activity = "the build of the root layer"
     const launched = yield* Effect.fork(Service.launch(layer, { root }))
+    // The root's resources are the layer's: released when the launch ends (in the grace too).
+    launched.addObserver(() => {
+      ctx.released = "done"
+    })
     yield* Effect.raceAll([
       Effect.asVoid(Fiber.await(launched)),
       Effect.asVoid(stopRequested(ctx)),
