@@ -5,7 +5,8 @@
  *
  * @internal
  */
-export { asImpl, type Extension, isService, ServiceImpl, type SupervisorLink, TypeId } from "./service/impl.js"
+export { asImpl, isService, TypeId } from "./service/handle.js"
+export { type Extension, ServiceImpl, type SupervisorLink } from "./service/impl.js"
 export type { Phase } from "./service/lifecycle.js"
 export { spreadCrash } from "./service/crash.js"
 export { checkLabel } from "./service/validate.js"

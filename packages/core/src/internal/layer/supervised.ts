@@ -17,6 +17,7 @@ import type * as Service from "../../Service.js"
 import * as ServiceError from "../../ServiceError.js"
 import * as Supervisor from "../../Supervisor.js"
 import { decodeDuration } from "../duration.js"
+import { decodeOptions } from "../supervisorPolicy.js"
 import { asImpl, spreadCrash } from "../service.js"
 import { currentRegistry, dependenciesOf, outsideRegistry, type Registry } from "./registry.js"
 
@@ -31,7 +32,7 @@ const defaultCallTimeout = Duration.seconds(5)
 
 /**
  * Checks a Tag's `supervise` options when the Tag is declared: the supervisor's own options
- * (as `Supervisor.oneForOne` checks them), `strategy`, `group` and `callTimeout`, each error
+ * (as a supervisor's constructor decodes them), `strategy`, `group` and `callTimeout`, each error
  * naming `supervise.<option>` and the service.
  *
  * @internal
@@ -51,7 +52,7 @@ export const checkSupervise = (label: string, options: unknown): void => {
   }
   if (callTimeout !== undefined) decodeDuration(callTimeout, `supervise.callTimeout of service ${label}`)
   try {
-    Supervisor.oneForOne(label, [], rest)
+    decodeOptions(label, rest)
   } catch (e) {
     if (!(e instanceof TypeError)) throw e
     throw new TypeError(e.message.replace(/^Invalid (\w+) of supervisor [^:]*:/, `Invalid supervise.$1 of service ${label}:`))

@@ -13,7 +13,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import type * as Service from "../../Service.js"
 import * as ServiceError from "../../ServiceError.js"
-import { decodeServiceOptions } from "../service/validate.js"
+import { decodeServiceOptions, hookNames } from "../service/validate.js"
 import { Current } from "./current.js"
 import { handleOf, join, registerApi, startScoped } from "./registry.js"
 import { checkSupervise, front, joinGroup, restForOne, superviseHandle, type SuperviseOptions } from "./supervised.js"
@@ -33,7 +33,6 @@ interface Maker extends Omit<Service.Options<any, any>, "dependencies"> {
   readonly supervise?: SuperviseOptions
 }
 
-const hookNames = ["onFirstStart", "onStart", "onStarted", "onStop", "onShutdown", "onRestart"] as const
 
 /** The tag's class is a `Context` tag: it carries the prototype of every Effect tag. */
 const TagProto: object = Object.getPrototypeOf(Context.GenericTag("@effect-mode/core/Service/Tag"))
@@ -75,8 +74,7 @@ const taskWithCurrent = (task: Runnable): Service.Task<any, any> => {
   if (runAs === undefined) return wrapped
   const withName: Runnable = {
     ...wrapped,
-    runAs: (self: Service.Service, name: string) =>
-      self.addContext(Effect.provideService(Effect.suspend(() => runAs(self, name)), Current, self))
+    runAs: (self: Service.Service, name: string) => inRunScope(withCurrent((s) => runAs(s, name)))(self)
   }
   return withName
 }

@@ -28,16 +28,12 @@ export const crashWith = (s: ServiceImpl, reason: Cause.Cause<unknown>): Effect.
   Effect.withFiberRuntime((fiber) => {
     if (s.crashCause !== undefined) return Effect.void
     const cause = spans.original(reason)
-    let top: ServiceImpl = s
-    while (top.supervisor === undefined && top.parent !== undefined) top = top.parent
     const origin = tree.path(s)
     // one line at error; the whole cause at debug
     const short = log.logOn(fiber, s, LogLevel.Error, () => `Crashed: ${shortCause(cause)}`)
     const whole = log.logOn(fiber, s, LogLevel.Debug, "Crashed (the whole cause)", cause)
     metrics.crashed()
-    markTree(top, cause, origin)
-    const link = top.supervisor
-    let next = link !== undefined ? link.onCrash(top, cause) : stopStartedInBackground(top)
+    let next = travel(s, cause, origin)
     if (whole !== undefined) next = Effect.zipRight(whole, next)
     if (short !== undefined) next = Effect.zipRight(short, next)
     return spans.crashOn(fiber, s, origin, next)
@@ -53,13 +49,21 @@ export const crashWith = (s: ServiceImpl, reason: Cause.Cause<unknown>): Effect.
 export const spreadCrash = (s: ServiceImpl): Effect.Effect<void> =>
   Effect.suspend(() => {
     const cause = s.crashCause
-    if (cause === undefined) return Effect.void
-    let top: ServiceImpl = s
-    while (top.supervisor === undefined && top.parent !== undefined) top = top.parent
-    markTree(top, cause, s.crashOrigin ?? tree.path(s))
-    const link = top.supervisor
-    return link !== undefined ? link.onCrash(top, cause) : stopStartedInBackground(top)
+    return cause === undefined ? Effect.void : travel(s, cause, s.crashOrigin ?? tree.path(s))
   })
+
+/**
+ * The crash's way: up from `s` to the nearest service with a supervisor, or to the root;
+ * that service and everything under it are marked now; what the effect does is tell the
+ * supervisor, or stop the started services of that subtree in the background.
+ */
+const travel = (s: ServiceImpl, cause: Cause.Cause<unknown>, origin: string): Effect.Effect<void> => {
+  let top: ServiceImpl = s
+  while (top.supervisor === undefined && top.parent !== undefined) top = top.parent
+  markTree(top, cause, origin)
+  const link = top.supervisor
+  return link !== undefined ? link.onCrash(top, cause) : stopStartedInBackground(top)
+}
 
 /** Marks `s` and everything under it crashed with `cause` (a service crashed already keeps its cause). */
 export const markTree = (s: ServiceImpl, cause: Cause.Cause<unknown>, origin: string): void => {

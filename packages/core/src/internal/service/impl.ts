@@ -29,6 +29,7 @@ import * as schedules from "../schedules.js"
 import { renderTracebacks, tracebackMap } from "../tracebacks.js"
 import * as crash from "./crash.js"
 import { bindOnAccess } from "./bindOnAccess.js"
+import { TypeId } from "./handle.js"
 import { Latch } from "./latch.js"
 import { withMade } from "./proxy.js"
 import * as lifecycle from "./lifecycle.js"
@@ -74,8 +75,6 @@ let nextId = 1
 /** A new handle id (services and proxies share the sequence: an id is unique per handle). */
 export const newId = (): number => nextId++
 
-/** @internal */
-export const TypeId: unique symbol = Symbol.for("@effect-mode/core/Service")
 
 class NodeImpl implements Beacon.Node {
   constructor(readonly service: ServiceImpl) {}
@@ -370,36 +369,3 @@ bindOnAccess(ServiceImpl.prototype, [
   "addContext",
   "addFinalizer"
 ])
-
-/** @internal */
-export const isService = (u: unknown): u is ServiceImpl => typeof u === "object" && u !== null && TypeId in u
-
-/**
- * The mark of a `Service.proxy` handle (proxy.ts): its value holds the service once made.
- *
- * @internal
- */
-export const ProxyTypeId: unique symbol = Symbol.for("@effect-mode/core/Service/Proxy")
-
-/** @internal */
-export interface ProxyTarget {
-  readonly made: ServiceImpl | undefined
-}
-
-/**
- * The service behind a handle: the handle itself, or a proxy's service once made. The entry
- * points that take a handle make a proxy's service first (proxy.ts `resolve`).
- *
- * @internal
- */
-export const asImpl = (service: Service.Service): ServiceImpl => {
-  if (!isService(service)) {
-    if (typeof service === "object" && service !== null && ProxyTypeId in service) {
-      const made = (service as { readonly [ProxyTypeId]: ProxyTarget })[ProxyTypeId].made
-      if (made !== undefined) return made
-      throw new TypeError(`Service.proxy ${String((service as Service.Service).label)} is used before its service was made`)
-    }
-    throw new TypeError(`Not an effect-mode service: ${String(service)}`)
-  }
-  return service
-}

@@ -17,7 +17,8 @@ import type * as Beacon from "../../Beacon.js"
 import type * as Diag from "../../Diag.js"
 import type * as Service from "../../Service.js"
 import { checkLabel } from "./validate.js"
-import { asImpl, isService, newId, ProxyTypeId, type ServiceImpl } from "./impl.js"
+import { asImpl, isService, ProxyTypeId } from "./handle.js"
+import { newId, type ServiceImpl } from "./impl.js"
 
 /** What a proxy makes its service with, and the service once made. */
 class Target {
@@ -209,13 +210,6 @@ export const withMade = <A, E, R>(services: unknown, effect: Effect.Effect<A, E,
   collectProxies(services, proxies)
   if (proxies.length === 0) return effect
   return Effect.zipRight(Effect.forEach(proxies, (p) => p[ProxyTypeId].service, { discard: true }), effect)
-}
-
-/** Whether `u` (a handle, a child spec, a list of them) holds a proxy whose service is not made yet. */
-export const hasUnmade = (u: unknown): boolean => {
-  const out: Array<ProxyImpl> = []
-  collectProxies(u, out)
-  return out.length > 0
 }
 
 const collectProxies = (u: unknown, out: Array<ProxyImpl>): void => {

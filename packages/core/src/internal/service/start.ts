@@ -20,10 +20,11 @@ import * as ServiceError from "../../ServiceError.js"
 import { stopCut } from "../bounded.js"
 import { Run } from "../run.js"
 import { isolateStop } from "./fiberRefs.js"
-import { asImpl, type ServiceImpl } from "./impl.js"
+import { asImpl } from "./handle.js"
+import type { ServiceImpl } from "./impl.js"
 import * as lifecycle from "./lifecycle.js"
 import * as log from "./log.js"
-import { hasUnmade, withMade } from "./proxy.js"
+import { withMade } from "./proxy.js"
 import { teardown } from "./stop.js"
 import * as spans from "./spans.js"
 import { forkTasks } from "./tasks.js"
@@ -113,13 +114,12 @@ const startSteps = (s: ServiceImpl, run: Run, fiber: Fiber.RuntimeFiber<unknown,
     return Effect.flatMap(asked, (deps) => {
       if (deps === undefined || s.stopSignalled) return Effect.void
       const list = Array.from(deps)
-      const attach = () => {
+      // A proxy among them has its service made first.
+      return withMade(list, Effect.suspend(() => {
         for (const dep of list) tree.attach(s, asImpl(dep))
         s.depsAdded = true
         return firstStart(s, run, fiber)
-      }
-      // A proxy among them has its service made first (no step when there is none).
-      return hasUnmade(list) ? withMade(list, Effect.suspend(attach)) : attach()
+      }))
     })
   }
   s.depsAdded = true

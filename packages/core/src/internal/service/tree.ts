@@ -9,7 +9,8 @@
 import * as Effect from "effect/Effect"
 import type * as Service from "../../Service.js"
 import type * as ServiceError from "../../ServiceError.js"
-import { asImpl, type ServiceImpl } from "./impl.js"
+import { asImpl } from "./handle.js"
+import type { ServiceImpl } from "./impl.js"
 import * as lifecycle from "./lifecycle.js"
 
 /** 1 for a root. */

@@ -33,7 +33,8 @@ export const checkLabel = (label: unknown, what: string): string => {
 /** The options of a service declared with neither timeout: one object for all of them. */
 const defaults: Decoded = { stopTimeout: undefined, shutdownTimeout: defaultShutdownTimeout }
 
-const hookNames = ["onFirstStart", "onStart", "onStarted", "onStop", "onShutdown", "onRestart"] as const
+/** The hook options of a service, in the order of mode's lifecycle. */
+export const hookNames = ["onFirstStart", "onStart", "onStarted", "onStop", "onShutdown", "onRestart"] as const
 
 const invalid = (option: string, label: string, value: unknown, expected: string): TypeError =>
   new TypeError(`Invalid ${option} of service ${label}: ${JSON.stringify(String(value))} (expected ${expected})`)
