@@ -11,7 +11,7 @@
  * ```ts
  * import type { Args } from "@effect-mode/bench/args"
  *
- * const args: Args = { scenarios: ["tree"], sizes: [1000], runs: 3, subjects: undefined, json: undefined, cpuProf: undefined, help: false }
+ * const args: Args = { scenarios: ["tree"], sizes: [1000], runs: 3, subjects: undefined, json: undefined, cpuProf: undefined, source: false, help: false }
  * ```
  *
  * @since 0.0.0
@@ -27,6 +27,11 @@ export interface Args {
   readonly json: string | undefined
   /** Directory for `node --cpu-prof` profiles of every child. */
   readonly cpuProf: string | undefined
+  /**
+   * Measure the TypeScript sources through tsx instead of the built packages (`dist`, what a
+   * user installs), and build nothing first.
+   */
+  readonly source: boolean
   readonly help: boolean
 }
 
@@ -43,7 +48,7 @@ export interface Args {
  * @since 0.0.0
  */
 export const usage = `usage: pnpm bench [--scenario tree|restart|timers|shutdown|soak|steps|virtual-time|all] [--n N[,N...]] [--runs K]
-                  [--subject S[,S...]] [--json FILE] [--cpu-prof DIR]
+                  [--subject S[,S...]] [--json FILE] [--cpu-prof DIR] [--source]
 
   --scenario   which scenario(s) to run, comma-separated (default: all)
   --n          size(s) instead of the scenario's defaults (tree: services; restart/soak: restarts;
@@ -51,7 +56,9 @@ export const usage = `usage: pnpm bench [--scenario tree|restart|timers|shutdown
   --runs       runs per subject and size (default: per scenario); the table shows medians
   --subject    only these subjects (e.g. effect-mode,baseline-effect)
   --json       write the rows (medians) as a JSON array to FILE
-  --cpu-prof   write a V8 CPU profile of every child process into DIR`
+  --cpu-prof   write a V8 CPU profile of every child process into DIR
+  --source     measure effect-mode's TypeScript sources (through tsx) instead of its built
+               packages; by default the bench first builds them (pnpm build) and measures dist/`
 
 const positiveInt = (flag: string, value: string): number => {
   const n = Number(value.replace(/_/g, ""))
@@ -79,6 +86,7 @@ export const parseArgs = (argv: ReadonlyArray<string>, known: ReadonlyArray<stri
   let subjects: ReadonlyArray<string> | undefined
   let json: string | undefined
   let cpuProf: string | undefined
+  let source = false
   let help = false
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!
@@ -116,6 +124,9 @@ export const parseArgs = (argv: ReadonlyArray<string>, known: ReadonlyArray<stri
       case "--cpu-prof":
         cpuProf = value()
         break
+      case "--source":
+        source = true
+        break
       case "--help":
       case "-h":
         help = true
@@ -124,5 +135,5 @@ export const parseArgs = (argv: ReadonlyArray<string>, known: ReadonlyArray<stri
         throw new Error(`unknown argument ${JSON.stringify(arg)}\n${usage}`)
     }
   }
-  return { scenarios, sizes, runs, subjects, json, cpuProf, help }
+  return { scenarios, sizes, runs, subjects, json, cpuProf, source, help }
 }

@@ -5,9 +5,12 @@
  *
  * @since 0.0.0
  */
+import { execFileSync } from "node:child_process"
 import { mkdirSync, writeFileSync } from "node:fs"
+import { createRequire } from "node:module"
 import { cpus } from "node:os"
 import { resolve } from "node:path"
+import { fileURLToPath } from "node:url"
 import { parseArgs, usage } from "./args.js"
 import type { Row } from "./Row.js"
 import { scenarios } from "./scenarios/index.js"
@@ -17,6 +20,18 @@ import { medianRow, renderGroup } from "./table.js"
 // pnpm runs the script in the package directory; paths on the command line are relative to
 // where `pnpm bench` was typed.
 const userDir = process.env["INIT_CWD"] ?? process.cwd()
+
+const workspaceDir = fileURLToPath(new URL("../../..", import.meta.url))
+
+/** `pnpm build`: tsc -b of the packages into their dist/, which the children then load. */
+const build = (): void => {
+  const tsc = createRequire(import.meta.url).resolve("typescript/bin/tsc")
+  console.error("building the packages (tsc -b; --source measures the sources instead)")
+  execFileSync(process.execPath, [tsc, "-b", "packages/core/tsconfig.build.json", "packages/node/tsconfig.build.json"], {
+    cwd: workspaceDir,
+    stdio: "inherit"
+  })
+}
 
 const summary = (row: Row, keys: ReadonlyArray<string>): string =>
   keys.filter((k) => row[k] !== undefined).map((k) => `${k}=${row[k]}`).join(" ")
@@ -29,9 +44,10 @@ const main = async (): Promise<void> => {
   }
   const cpuProfDir = args.cpuProf === undefined ? undefined : resolve(userDir, args.cpuProf)
   if (cpuProfDir !== undefined) mkdirSync(cpuProfDir, { recursive: true })
+  if (!args.source) build()
   console.log(
     `effect-mode bench — node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? "cpu"}, ` +
-      `${process.platform}/${process.arch}`
+      `${process.platform}/${process.arch}, effect-mode from ${args.source ? "its sources (tsx)" : "dist/"}`
   )
   const all: Array<Row> = []
   const tables: Array<string> = []
@@ -47,7 +63,7 @@ const main = async (): Promise<void> => {
       // Interleave the subjects run by run, so that a slow phase of the machine hits them alike.
       for (let r = 1; r <= runs; r++) {
         for (const subject of subjects) {
-          const row = await runInChild(scenario.name, subject, n, { cpuProfDir })
+          const row = await runInChild(scenario.name, subject, n, { cpuProfDir, dist: !args.source })
           perSubject.get(subject)!.push(row)
           console.error(
             `  ${scenario.name} n=${n} ${subject} run ${r}/${runs}: ` +

@@ -11,6 +11,21 @@ const childScript = fileURLToPath(new URL("./child.ts", import.meta.url))
 const packageDir = fileURLToPath(new URL("..", import.meta.url))
 
 /**
+ * The export condition under which the workspace's packages resolve to their built `dist/`
+ * (their `package.json` `exports`; without it, to their TypeScript sources).
+ *
+ * @example
+ * ```ts
+ * import { DIST_CONDITION } from "@effect-mode/bench/spawn"
+ *
+ * console.log(`node --conditions=${DIST_CONDITION} app.js`)
+ * ```
+ *
+ * @since 0.0.0
+ */
+export const DIST_CONDITION = "effect-mode-dist"
+
+/**
  * Options of `runInChild`.
  *
  * @example
@@ -25,6 +40,33 @@ const packageDir = fileURLToPath(new URL("..", import.meta.url))
 export interface ChildOptions {
   /** Write a V8 CPU profile of the child into this directory. */
   readonly cpuProfDir?: string | undefined
+  /**
+   * Load `@effect-mode/core` and `@effect-mode/node` from their built `dist/` (the
+   * `effect-mode-dist` export condition), as a user's program does, instead of their sources
+   * compiled on the fly by tsx (which adds a `__name` call per named function it creates, and
+   * keeps line numbers of the source). Build them first (`pnpm build`).
+   */
+  readonly dist?: boolean | undefined
+}
+
+/**
+ * The command line of the child that runs `subject` of `scenario` at size `n`.
+ *
+ * @example
+ * ```ts
+ * import { childArgs } from "@effect-mode/bench/spawn"
+ *
+ * childArgs("tree", "effect-mode", 1000, { dist: true }) // ["--expose-gc", ..., "--conditions=effect-mode-dist", ...]
+ * ```
+ *
+ * @since 0.0.0
+ */
+export const childArgs = (scenario: string, subject: string, n: number, options: ChildOptions = {}): Array<string> => {
+  // A large heap limit: at 100k services the default (about 4 GB) can be too small.
+  const flags = ["--expose-gc", "--max-old-space-size=16384", "--import", "tsx"]
+  if (options.dist === true) flags.push(`--conditions=${DIST_CONDITION}`)
+  if (options.cpuProfDir !== undefined) flags.push("--cpu-prof", `--cpu-prof-dir=${options.cpuProfDir}`)
+  return [...flags, childScript, scenario, subject, String(n)]
 }
 
 /**
@@ -42,10 +84,7 @@ export interface ChildOptions {
  */
 export const runInChild = (scenario: string, subject: string, n: number, options: ChildOptions = {}): Promise<Row> =>
   new Promise((resolve, reject) => {
-    // A large heap limit: at 100k services the default (about 4 GB) can be too small.
-    const flags = ["--expose-gc", "--max-old-space-size=16384", "--import", "tsx"]
-    if (options.cpuProfDir !== undefined) flags.push("--cpu-prof", `--cpu-prof-dir=${options.cpuProfDir}`)
-    const child = spawn(process.execPath, [...flags, childScript, scenario, subject, String(n)], {
+    const child = spawn(process.execPath, childArgs(scenario, subject, n, options), {
       cwd: packageDir,
       stdio: ["ignore", "pipe", "pipe"]
     })

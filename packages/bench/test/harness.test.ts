@@ -3,7 +3,8 @@ import { parseArgs } from "../src/args.js"
 import { phasesOf } from "../src/gcSplit.js"
 import { runSteps } from "../src/scenarios/steps.js"
 import { runTree } from "../src/scenarios/tree.js"
-import { runInChild } from "../src/spawn.js"
+import { readFileSync } from "node:fs"
+import { childArgs, DIST_CONDITION, runInChild } from "../src/spawn.js"
 import { percentile, median } from "../src/stats.js"
 import { medianRow, renderGroup } from "../src/table.js"
 
@@ -79,6 +80,21 @@ describe("bench harness", () => {
     expect(Number(mode["startSteps"])).toBeLessThan(Number(bare["startSteps"]))
     expect(mode["stopSteps"]).toBeGreaterThan(0)
     expect(Number(mode["stopSteps"])).toBeLessThan(Number(bare["stopSteps"]))
+  })
+
+  it("measures the built packages unless told --source: the children resolve them to dist/", () => {
+    expect(parseArgs([], known).source).toBe(false)
+    expect(parseArgs(["--source"], known).source).toBe(true)
+    expect(childArgs("tree", "effect-mode", 10, { dist: true })).toContain(`--conditions=${DIST_CONDITION}`)
+    expect(childArgs("tree", "effect-mode", 10).some((a) => a.startsWith("--conditions"))).toBe(false)
+    for (const pkg of ["core", "node"]) {
+      const json = JSON.parse(readFileSync(new URL(`../../${pkg}/package.json`, import.meta.url), "utf8"))
+      const build = JSON.parse(readFileSync(new URL(`../../${pkg}/tsconfig.build.json`, import.meta.url), "utf8"))
+      expect(build.compilerOptions.outDir).toBe("dist")
+      // The condition comes first (Node takes the first that matches); without it, the sources.
+      expect(Object.entries(json.exports["."])).toEqual([[DIST_CONDITION, "./dist/index.js"], ["default", "./src/index.ts"]])
+      expect(Object.entries(json.exports["./*"])).toEqual([[DIST_CONDITION, "./dist/*.js"], ["default", "./src/*.ts"]])
+    }
   })
 
   it("runs a subject in a child process and reads its row back", async () => {
