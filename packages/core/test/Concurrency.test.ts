@@ -726,6 +726,67 @@ describe("a start during a restart's onRestart", () => {
     }))
 })
 
+describe("a stop during a restart", () => {
+  it.effect("during onRestart: the restart gives way (no start after it); the service stays stopped once the stop returned", () =>
+    Effect.gen(function*() {
+      let starts = 0
+      const s = yield* Service.make("S", {
+        onStart: () => Effect.sync(() => void starts++),
+        onRestart: () => Effect.sleep("1 second")
+      })
+      yield* s.start
+      const restarting = yield* Effect.fork(s.restart)
+      yield* TestClock.adjust("1 millis")
+      expect(yield* s.state).toBe("shutdown")
+      yield* s.stop
+      expect(outcome(yield* settle(restarting))).toBe("ok")
+      yield* TestClock.adjust("1 minute")
+      expect(yield* s.state).toBe("shutdown")
+      expect(starts).toBe(1)
+      // a later restart starts it again
+      yield* Effect.fork(s.restart)
+      yield* TestClock.adjust("1 second")
+      expect(yield* s.state).toBe("running")
+      expect(starts).toBe(2)
+      yield* s.stop
+    }))
+
+  it.effect("during the restart's own stop (a slow onStop): the stop joins it and the restart does not start the service after", () =>
+    Effect.gen(function*() {
+      let starts = 0
+      const s = yield* Service.make("S", {
+        onStart: () => Effect.sync(() => void starts++),
+        onStop: () => Effect.sleep("1 second")
+      })
+      yield* s.start
+      const restarting = yield* Effect.fork(s.restart)
+      yield* TestClock.adjust("1 millis")
+      expect(yield* s.state).toBe("stopping")
+      const stopping = yield* Effect.fork(s.stop)
+      yield* TestClock.adjust("1 second")
+      expect(outcome(yield* settle(stopping))).toBe("ok")
+      expect(outcome(yield* settle(restarting))).toBe("ok")
+      expect(yield* s.state).toBe("shutdown")
+      expect(starts).toBe(1)
+    }))
+
+  it.effect("a restart alone (and a supervisor's, which stops first) still starts the service", () =>
+    Effect.gen(function*() {
+      const s = yield* Service.make("S", { onRestart: () => Effect.sleep("1 second") })
+      yield* s.start
+      const restarting = yield* Effect.fork(s.restart)
+      yield* TestClock.adjust("1 second")
+      expect(outcome(yield* settle(restarting))).toBe("ok")
+      expect(yield* s.state).toBe("running")
+      yield* s.stop
+      const again = yield* Effect.fork(s.restart)
+      yield* TestClock.adjust("1 second")
+      expect(outcome(yield* settle(again))).toBe("ok")
+      expect(yield* s.state).toBe("running")
+      yield* s.stop
+    }))
+})
+
 describe("a service that stops itself while it starts", () => {
   it.effect("from onStart: shouldStop is true before the hook's next step; the start returns without error and rolls back", () =>
     Effect.gen(function*() {

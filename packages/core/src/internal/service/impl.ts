@@ -115,6 +115,8 @@ export class ServiceImpl implements Service.Service {
   restarts = 0
   /** How many times a stop (or a crash) of this service began: a restart under it gives way. */
   stopsSignalled = 0
+  /** How many times `stop` was asked for, the service down or not: a restart in flight gives way to one. */
+  stopsAsked = 0
   /** Open when the current run should stop: a stop began, or a crash was recorded. */
   stopSignal: Latch = new Latch()
   /** Open once `setShutdown` was called in this run; made when first used (most services never are). */

@@ -79,11 +79,18 @@ const ancestorStops = (s: ServiceImpl): number => {
 const restartSteps = (s: ServiceImpl): Effect.Effect<void, ServiceError.ServiceError> => {
   const before = ancestorStops(s)
   // A supervisor's restart job stops the service first: nothing is left to stop then.
-  return (lifecycle.isDown(s) ? Effect.void : s.stop).pipe(
+  const down = lifecycle.isDown(s)
+  // The stops asked for once the restart's own has been: any more is someone's stop of this
+  // service during the restart (while its stop or onRestart runs), which the restart gives
+  // way to, as to one of the tree above: the service stays stopped, as the caller of that
+  // stop expects it to be once it returns.
+  const asked = s.stopsAsked + (down ? 0 : 1)
+  const givesWay = () => before === -1 || ancestorStops(s) !== before || s.stopsAsked !== asked
+  return (down ? Effect.void : s.stop).pipe(
     Effect.zipRight(Effect.suspend(() => {
       // When the tree above began to stop (or crashed) meanwhile, the restart gives way
       // to it: the service stays stopped, as that stop expects it to be.
-      if (before === -1 || ancestorStops(s) !== before) return Effect.void
+      if (givesWay()) return Effect.void
       lifecycle.markRestarted(s)
       metrics.restarted()
       const onRestart = s.options.onRestart
@@ -93,7 +100,7 @@ const restartSteps = (s: ServiceImpl): Effect.Effect<void, ServiceError.ServiceE
       return Effect.catchAllCause(
         spans.hook(s, "onRestart", s.userCode(Effect.suspend(() => onRestart(s)))),
         (cause) => restartFailed(s, cause)
-      ).pipe(Effect.zipRight(Effect.suspend(() => lifecycle.isDown(s) ? s.start : Effect.void)))
+      ).pipe(Effect.zipRight(Effect.suspend(() => lifecycle.isDown(s) && !givesWay() ? s.start : Effect.void)))
     }))
   )
 }

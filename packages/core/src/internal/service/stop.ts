@@ -32,6 +32,7 @@ import * as tree from "./tree.js"
 /** @internal */
 export const stop = (s: ServiceImpl): Effect.Effect<void> =>
   Effect.withFiberRuntime((fiber) => {
+    s.stopsAsked++
     const caller = fiber.getFiberRef(runningCodeOf)
     // Asked from inside the code this stop will interrupt or wait for (a task of this
     // tree, or one of its hooks): start the stop and return at once.
