@@ -50,6 +50,19 @@ describe("Worker.runMain: stopping", () => {
     expect(out).toMatch(/What was left finished within shutdownGrace 2s$/m)
   }, T)
 
+  it("past the deadline, the stop that then finishes in the grace does not log an exit code of its own (the deadline's 124 is the one)", async () => {
+    const child = runFixture("rootHung")
+    await child.waitFor(/^MARK READY/)
+    child.signal("SIGTERM")
+    expect((await child.exited).code).toBe(Worker.ExitCode.shutdownTimeout)
+    expect(marks(child)).toEqual(["READY", "onStop App (hangs)", "onShutdown App"])
+    const out = child.output()
+    expect(out).toMatch(/Shutdown did not finish within 1s; not stopped in time: App \(stopping\)/)
+    expect(out).toMatch(/What was left finished within shutdownGrace 2s$/m)
+    expect(out).not.toMatch(/exiting with code 0/)
+    expect(out.match(/exiting with code/g)).toHaveLength(1)
+  }, T)
+
   it("runMain(layer): past the deadline, a service queued behind the stuck one is stopped; what was left finished in the grace", async () => {
     const child = runFixture("layerHung")
     await child.waitFor(/^MARK READY/)

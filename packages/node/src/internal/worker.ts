@@ -84,13 +84,12 @@ export const explain = (cause: Cause.Cause<unknown>): { readonly chain: Array<st
   return { chain, cause: current }
 }
 
-const reportFailure = (headline: string, cause: Cause.Cause<unknown>): Effect.Effect<number> => {
+const reportFailure = (ctx: Ctx, headline: string, cause: Cause.Cause<unknown>): Effect.Effect<number> => {
   const { chain, cause: root } = explain(cause)
   const why = chain.length === 0 ? "" : ` (${chain.join(", because ")})`
-  return Effect.as(
-    Effect.logError(`[Worker] ${headline}${why}; exiting with code ${ExitCode.failure}`, root),
-    ExitCode.failure
-  )
+  // Past the deadline the exit code is the deadline's, said by the watchdog.
+  const exiting = ctx.deadlinePassed ? "" : `; exiting with code ${ExitCode.failure}`
+  return Effect.as(Effect.logError(`[Worker] ${headline}${why}${exiting}`, root), ExitCode.failure)
 }
 
 /**
@@ -105,9 +104,11 @@ const outcome = (ctx: Ctx, failure: Cause.Cause<unknown> | undefined, what: stri
     // A failed start's own error says which service under the root failed to start (its
     // chain); the crash recorded holds the reason alone.
     const told = failure === undefined || Cause.isInterruptedOnly(failure) ? crash.cause : asWrapped(failure)?.cause ?? failure
-    return reportFailure(`Service ${crash.origin} ${verb}`, told)
+    return reportFailure(ctx, `Service ${crash.origin} ${verb}`, told)
   }
-  if (failure !== undefined && !Cause.isInterruptedOnly(failure)) return reportFailure(what, failure)
+  if (failure !== undefined && !Cause.isInterruptedOnly(failure)) return reportFailure(ctx, what, failure)
+  // A stop that ends in the grace, past the deadline: the watchdog tells the exit code (124).
+  if (ctx.deadlinePassed) return Effect.succeed(ExitCode.shutdownTimeout)
   const signal = ctx.signals.received
   return Effect.as(
     Effect.log(`[Worker] Stopped${signal === undefined ? "" : ` after ${signal}`}; exiting with code ${ExitCode.ok}`),
