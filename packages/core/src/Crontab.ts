@@ -76,8 +76,8 @@ export interface Options {
  * @since 0.2.0
  * @category constructors
  */
-export const parse = (expression: string, options: Options = {}): Either.Either<Crontab, TypeError> =>
-  internal.parse(expression, options.timezone)
+export const parse = (expression: string, options?: Options): Either.Either<Crontab, TypeError> =>
+  internal.parse(expression, options)
 
 /**
  * Parses a cron expression, throwing the `TypeError` that `parse` returns on the left.
@@ -93,8 +93,8 @@ export const parse = (expression: string, options: Options = {}): Either.Either<
  * @since 0.2.0
  * @category constructors
  */
-export const unsafeParse = (expression: string, options: Options = {}): Crontab =>
-  internal.unsafeParse(expression, options.timezone)
+export const unsafeParse = (expression: string, options?: Options): Crontab =>
+  internal.unsafeParse(expression, options)
 
 /**
  * True for a value made by `Crontab.parse`.
@@ -151,7 +151,7 @@ export const next: {
  * @since 0.1.0
  * @category utils
  */
-export const secsForNext = (cronFormat: string | Crontab, options: Options = {}): Effect.Effect<number> => {
-  const tab = internal.isCrontab(cronFormat) ? cronFormat : internal.unsafeParse(cronFormat, options.timezone)
+export const secsForNext = (cronFormat: string | Crontab, options?: Options): Effect.Effect<number> => {
+  const tab = internal.isCrontab(cronFormat) ? cronFormat : internal.unsafeParse(cronFormat, options)
   return Effect.map(Clock.currentTimeMillis, (now) => (internal.nextRun(tab, now).instant - now) / 1000)
 }

@@ -25,8 +25,9 @@ import * as internalBounded from "./internal/bounded.js"
 import * as internalCurrent from "./internal/layer/current.js"
 import * as internalLaunch from "./internal/layer/launch.js"
 import * as internalRegistry from "./internal/layer/registry.js"
-import type * as internalSupervised from "./internal/layer/supervised.js"
+import * as internalSupervised from "./internal/layer/supervised.js"
 import * as internalTag from "./internal/layer/tag.js"
+import * as internalOptions from "./internal/options.js"
 import * as internalSchedules from "./internal/schedules.js"
 import * as internal from "./internal/service.js"
 import * as internalTask from "./internal/service/task.js"
@@ -350,9 +351,10 @@ export const make: {
     label: string,
     options: O
   ): Effect.Effect<Service, never, OptionsContext<O>>
-  <E, R>(label: string, options?: Options<E, R>): Effect.Effect<Service, never, R>
-} = ((label: string, options: Options<any, any> = {}): Effect.Effect<Service, never, any> =>
+  <E = never, R = never>(label: string, options?: Options<E, R>): Effect.Effect<Service, never, R>
+} = ((label: string, options?: Options<any, any>): Effect.Effect<Service, never, any> =>
   Effect.withFiberRuntime((fiber) => {
+    options = internalOptions.checkOptions(options, `Service.make(${internalOptions.show(label)})`)
     const context = fiber.getFiberRef(FiberRef.currentContext) as Context.Context<any>
     const service = new internal.ServiceImpl(label, internalRegistry.checkingContext(label, options, context), context)
     // Made inside another service's code (a Tag's scoped or hook): its own code sees itself
@@ -515,11 +517,12 @@ export const transitionsTo = <A, E, R>(
  */
 export const fromEffect = <A, E, R>(
   effect: Effect.Effect<A, E, R>,
-  options: { readonly name?: string } = {}
+  fromEffectOptions?: { readonly name?: string }
 ): Effect.Effect<Service, never, R> => {
   if (!Effect.isEffect(effect)) {
     throw new TypeError(`Invalid effect of Service.fromEffect: ${JSON.stringify(String(effect))} is not an Effect`)
   }
+  const options = internalOptions.checkOptions(fromEffectOptions, "Service.fromEffect", ["name"])
   const name = options.name ?? "fromEffect"
   // The name is the service's label and its task's name: checked as a label, when declared.
   internal.checkLabel(name, "Service.fromEffect")
@@ -1200,10 +1203,7 @@ export const supervisorGroup = (
     readonly backoff?: Schedule.Schedule<unknown>
     readonly resetBackoffAfter?: Duration.DurationInput
   } = {}
-): SupervisorGroup => {
-  const { strategy, ...rest } = options
-  return { _tag: "SupervisorGroup", label, strategy: strategy ?? "oneForOne", options: rest }
-}
+): SupervisorGroup => internalSupervised.supervisorGroup(label, options)
 
 /**
  * A group made by `Service.supervisorGroup`.

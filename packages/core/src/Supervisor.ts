@@ -28,6 +28,7 @@ import * as Effect from "effect/Effect"
 import type * as Metric from "effect/Metric"
 import type * as Schedule from "effect/Schedule"
 import * as internalService from "./internal/service.js"
+import * as internalOptions from "./internal/options.js"
 import * as internal from "./internal/supervisor.js"
 import * as policy from "./internal/supervisorPolicy.js"
 import type * as Service from "./Service.js"
@@ -289,10 +290,11 @@ export const make = (
   strategy: Strategy,
   label: string,
   services: ReadonlyArray<Service.Service | ChildSpec> = [],
-  options: Options = {}
+  options?: Options
 ): Effect.Effect<Supervisor> => {
-  const decoded = policy.decodeOptions(label, options)
+  const decoded = policy.decodeOptions(label, internalOptions.checkOptions(options, `supervisor ${internalOptions.show(label)}`))
   internal.checkStrategy(strategy, label)
+  internal.checkServices(services, label)
   return internalService.withMade(services, Effect.map(Effect.context<never>(), (context) => {
     const supervisor = new internal.SupervisorImpl(label, strategy, decoded, context)
     supervisor.addSync(services)

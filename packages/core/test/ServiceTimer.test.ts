@@ -263,7 +263,7 @@ describe("Service.timer", () => {
 
   it.plain("bad input throws when declared, naming the value", () => {
     expect(() => Service.timer("-1 seconds", () => Effect.void)).toThrow(/interval of Service.timer: "-1 seconds"/)
-    expect(() => Service.timer(0, () => Effect.void, { name: "spin" })).toThrow(/interval of Service.timer spin: "0" is not a positive duration/)
+    expect(() => Service.timer(0, () => Effect.void, { name: "spin" })).toThrow(/interval of Service.timer spin: "0" is not a finite duration of at least 1 millisecond/)
     expect(() => Service.timer("1 second", function flush() { return Effect.void }, { maxDriftCorrection: "a bit" as Duration.DurationInput }))
       .toThrow(/maxDriftCorrection of Service.timer flush: "a bit"/)
     expect(() => Service.timer("1 second", () => Effect.void, { rate: "sometimes" as "fixed" })).toThrow(/"sometimes"/)
@@ -364,6 +364,6 @@ describe("itertimer", () => {
     Effect.runSync(Effect.gen(function*() {
       const svc = yield* Service.make("Bad")
       expect(() => svc.itertimer(-3)).toThrow(/interval of itertimer itertimer: "-3"/)
-      expect(() => svc.itertimer("0 millis")).toThrow(/interval of itertimer itertimer: "0 millis" is not a positive duration/)
+      expect(() => svc.itertimer("0 millis")).toThrow(/interval of itertimer itertimer: "0 millis" is not a finite duration of at least 1 millisecond/)
     })))
 })

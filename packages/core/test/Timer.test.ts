@@ -214,7 +214,7 @@ describe("Timer.make", () => {
   it.plain("bad input throws when declared, naming the value", () => {
     expect(() => Timer.make("-1 seconds")).toThrow(/interval of timer timer: "-1 seconds"/)
     // a zero interval would tick without ever letting the event loop run
-    expect(() => Timer.make(0)).toThrow(/interval of timer timer: "0" is not a positive duration/)
+    expect(() => Timer.make(0)).toThrow(/interval of timer timer: "0" is not a finite duration of at least 1 millisecond/)
     expect(() => Timer.make("1 second", { name: "" })).toThrow(/Invalid timer name: "" is not a non-empty string/)
     expect(() => Timer.make("soon" as Duration.DurationInput, { name: "x" })).toThrow(/"soon"/)
     expect(() => Timer.make("1 second", { name: "y", maxDriftCorrection: -5 })).toThrow(

@@ -13,7 +13,7 @@ import { constVoid } from "effect/Function"
 import * as Layer from "effect/Layer"
 import type * as LogLevel from "effect/LogLevel"
 import type * as Scope from "effect/Scope"
-import type { Service, ServiceGraph } from "@effect-mode/core"
+import { Service, type ServiceGraph } from "@effect-mode/core"
 import { resolve } from "./internal/options.js"
 import type * as Observer from "./Observer.js"
 import { ExitCode as internalExitCode, type ProcessState, program } from "./internal/worker.js"
@@ -191,7 +191,26 @@ const teardown: Teardown = (exit, onExit) => {
   onExit(Exit.isSuccess(exit) && typeof exit.value === "number" ? exit.value : internalExitCode.internal)
 }
 
+/** A root that is neither an effect nor a layer fails at the call, naming it. */
+const checkRoot = (root: unknown): void => {
+  if (isRoot(root)) return
+  const why = Service.isService(root)
+    ? "a service handle, not a root: give runMain the effect that makes it (Service.make(...)) or a layer"
+    : "not an Effect that makes the root service, nor a Layer"
+  throw new TypeError(`Invalid root of Worker.runMain: ${showValue(root)} is ${why}`)
+}
+
+const showValue = (u: unknown): string => {
+  if (Service.isService(u)) return `service ${u.label}`
+  try {
+    return JSON.stringify(String(u))
+  } catch {
+    return typeof u
+  }
+}
+
 const run = (root: Root<unknown>, options: Options | undefined): void => {
+  checkRoot(root)
   const resolved = resolve(options, process.env)
   const state: ProcessState = { signals: undefined }
   const runner = makeRunMain(({ fiber, teardown }) => {
@@ -257,6 +276,8 @@ export const runMain: {
   <E>(root: Root<E>, options?: Options): void
 } = function(this: unknown, ...args: ReadonlyArray<unknown>) {
   if (isRoot(args[0])) return run(args[0], args[1] as Options | undefined)
+  // A service handle or another non-root first, with or without options after it: not options.
+  if (args.length > 1 || Service.isService(args[0])) checkRoot(args[0])
   const options = args[0] as Options | undefined
   resolve(options, process.env)
   return (root: Root<unknown>) => run(root, options)

@@ -186,5 +186,9 @@ describe("Observer.serve", () => {
       /Invalid health\.observer\.actions\.token: "x"/
     )
     expect(() => Worker.runMain(app, { health: { port: 0, observer: "yes" as never } })).toThrow(/Invalid health\.observer: "yes"/)
+    // options that are not an object, or none where the server's port is needed
+    expect(() => Observer.handler([], null as never)).toThrow(/^Invalid options: "null" \(expected an object\)/)
+    expect(() => Observer.layer(app, undefined as never)).toThrow(/^Invalid options: "undefined" \(expected an object with the server's port/)
+    expect(() => Observer.layer(app, null as never)).toThrow(/^Invalid options: "null" \(expected an object\)/)
   })
 })

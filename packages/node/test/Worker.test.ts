@@ -219,6 +219,21 @@ describe("Worker.runMain options", () => {
     expect(() => Worker.runMain(app, { health: { port: 0, readiness: "some" as never } })).toThrow(/health\.readiness.*"some"/)
   })
 
+  it("refuses a root that is not one, and options it does not know, at the call", async () => {
+    const { Effect } = await import("effect")
+    const handle = Effect.runSync(Service.make("App"))
+    // A service handle is not a root (it was taken as options: nothing ran, exit 0).
+    expect(() => Worker.runMain(handle as never)).toThrow(/^Invalid root of Worker\.runMain: service App is a service handle, not a root/)
+    expect(() => Worker.runMain(handle as never, {})).toThrow(/^Invalid root of Worker\.runMain: service App/)
+    // Neither is a promise, nor any object that is not an options literal.
+    expect(() => Worker.runMain(Promise.resolve(1) as never)).toThrow(/^Invalid options of Worker\.runMain/)
+    expect(() => Worker.runMain({ shutdownTimout: "1 second" } as never)).toThrow(
+      /^Unknown option "shutdownTimout" of Worker\.runMain \(known: shutdownTimeout, shutdownGrace, /
+    )
+    expect(() => Worker.runMain(app, { grace: 1 } as never)).toThrow(/^Unknown option "grace" of Worker\.runMain/)
+    expect(() => Worker.runMain({})("x" as never)).toThrow(/^Invalid root of Worker\.runMain: "x" is not an Effect that makes the root service, nor a Layer/)
+  })
+
   it("reads LOG_LEVEL and LOG_FORMAT, and names them when bad", () => {
     const saved = { level: process.env["LOG_LEVEL"], format: process.env["LOG_FORMAT"] }
     try {

@@ -11,6 +11,7 @@ import * as DateTime from "effect/DateTime"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import type * as Crontab from "../Crontab.js"
+import { checkOptions, show } from "./options.js"
 
 class CrontabImpl implements Crontab.Crontab {
   constructor(
@@ -31,7 +32,7 @@ class CrontabImpl implements Crontab.Crontab {
 export const isCrontab = (u: unknown): u is Crontab.Crontab => u instanceof CrontabImpl
 
 const impl = (self: Crontab.Crontab): CrontabImpl =>
-  self instanceof CrontabImpl ? self : unsafeParse(self.expression, self.timezone) as CrontabImpl
+  self instanceof CrontabImpl ? self : parseIn(self.expression, self.timezone) as CrontabImpl
 
 const isUtc = (zone: DateTime.TimeZone): boolean =>
   zone._tag === "Named" ? zone.id === "UTC" || zone.id === "Etc/UTC" : zone.offset === 0
@@ -47,17 +48,34 @@ const macros: Record<string, string> = {
   "@hourly": "0 * * * *"
 }
 
-/** Parses `expression` in `timezone` (default UTC): a `TypeError` that names the bad value on the left. */
-export const parse = (expression: string, timezone?: string): Either.Either<Crontab.Crontab, TypeError> => {
+/** `Crontab.parse`: a `TypeError` that names the bad value (or option) on the left. */
+export const parse = (expression: string, options?: Crontab.Options): Either.Either<Crontab.Crontab, TypeError> => {
   try {
-    return Either.right(unsafeParse(expression, timezone))
+    return Either.right(unsafeParse(expression, options))
   } catch (error) {
     return Either.left(error as TypeError)
   }
 }
 
+/** `Crontab.unsafeParse`: its options checked (`timezone` only), then `parseIn`. */
+export const unsafeParse = (expression: string, options?: Crontab.Options): Crontab.Crontab =>
+  parseIn(expression, cronOptions(options, `Crontab.parse(${show(expression)})`, ["timezone"]).timezone)
+
+/**
+ * The options of a cron function, checked: an object holding only `known`. A zone given where
+ * the options go (mode's `secs_for_next(expr, tz)`) is told how to write it.
+ *
+ * @internal
+ */
+export const cronOptions = <O extends Crontab.Options>(options: O | undefined, what: string, known: ReadonlyArray<string>): O => {
+  if (typeof options === "string") {
+    throw new TypeError(`Invalid options of ${what}: ${show(options)} (expected an object: { timezone: ${show(options)} })`)
+  }
+  return checkOptions(options, what, known)
+}
+
 /** Parses `expression` in `timezone` (default UTC), throwing a `TypeError` that names the bad value. */
-export const unsafeParse = (expression: string, timezone?: string): Crontab.Crontab => {
+export const parseIn = (expression: string, timezone?: string): Crontab.Crontab => {
   if (typeof expression !== "string") {
     throw new TypeError(`Invalid cron expression: ${String(expression)} is not a string`)
   }

@@ -12,6 +12,7 @@ import * as Effect from "effect/Effect"
 import type * as Crontab from "../Crontab.js"
 import type * as Service from "../Service.js"
 import * as cron from "./cron.js"
+import { show } from "./options.js"
 import { activeRun, registerOn, type Schedule, scheduled, type Ticks } from "./scheduledTask.js"
 import { MAX_SLEEP_MILLIS, sleepUntil } from "./sleep.js"
 import { make as makeTask, type ScheduleOn } from "./service/task.js"
@@ -73,13 +74,15 @@ const onScheduler = <E, R>(self: Service.Service, tab: Crontab.Crontab, call: Ef
 export const crontab = <E, R>(
   cronFormat: string,
   fn: (self: Service.Service) => Effect.Effect<void, E, R>,
-  options: Service.CrontabTaskOptions = {}
+  options?: Service.CrontabTaskOptions
 ): Service.Task<E, R> => {
-  const tab = cron.unsafeParse(cronFormat, options.timezone)
+  const what = `Service.crontab(${show(cronFormat)})`
+  const checked = cron.cronOptions(options, what, ["name", "onError", "timezone"])
+  const tab = cron.parseIn(cronFormat, checked.timezone)
   // Registered by the start itself, with no fiber until it is due.
   const scheduleOn: ScheduleOn = (s, run, name, onError, refs, fiber) =>
     registerOn(s, run, name, refs, fiber, onScheduler(s, tab, callWith(s, fn, "Crontab", name, onError) as Effect.Effect<void>))
-  return makeTask(`Service.crontab ${JSON.stringify(cronFormat)}`, "crontab", fn, options, (self, name, onError) =>
+  return makeTask(`Service.crontab ${JSON.stringify(cronFormat)}`, "crontab", fn, checked, (self, name, onError) =>
     Effect.suspend(() => {
       const call = callWith(self, fn, "Crontab", name, onError)
       const run = activeRun(self)

@@ -29,6 +29,20 @@ export const decodeDuration = (input: Duration.DurationInput, what: string): Dur
 }
 
 /**
+ * A timer's interval, in milliseconds: a finite duration of at least 1 ms, the timers'
+ * resolution (a shorter one would be planned as 0 ms and tick without letting time pass).
+ */
+export const decodeInterval = (input: Duration.DurationInput, what: string): number => {
+  const millis = Duration.toMillis(decodeDuration(input, what))
+  if (!Number.isFinite(millis) || millis < 1) {
+    throw new TypeError(
+      `Invalid ${what}: ${JSON.stringify(String(input))} is not a finite duration of at least 1 millisecond (try "1 second")`
+    )
+  }
+  return millis
+}
+
+/**
  * As `decodeDuration`, and the duration must be more than zero (a deadline of 0 would cut
  * even `Effect.void`).
  */

@@ -9,7 +9,8 @@ import type * as Context from "effect/Context"
 import type * as Effect from "effect/Effect"
 import type * as Service from "../Service.js"
 import type { ChildSpec, Intensity, RestartType, Strategy } from "../Supervisor.js"
-import { asImpl, ServiceImpl, withMade } from "./service.js"
+import { show } from "./options.js"
+import { asImpl, isProxyService, isService, ServiceImpl, withMade } from "./service.js"
 import { Supervision } from "./supervisor/supervision.js"
 import { strategyOf } from "./supervisor/strategy.js"
 import type { Policy } from "./supervisorPolicy.js"
@@ -19,6 +20,27 @@ export { childSpec } from "./supervisor/entries.js"
 /** Throws a `TypeError` naming a strategy that is not one (when the supervisor is declared). */
 export const checkStrategy = (strategy: unknown, label: string): void => {
   strategyOf(strategy, label)
+}
+
+/**
+ * A supervisor's services: an array of services (or `Supervisor.child` specs), checked when
+ * the supervisor is declared.
+ *
+ * @internal
+ */
+export const checkServices = (services: unknown, label: string): void => {
+  const invalid = (value: unknown, expected: string) =>
+    new TypeError(`Invalid services of supervisor ${show(label)}: ${show(value)} (expected ${expected})`)
+  if (!Array.isArray(services)) throw invalid(services, "an array of services")
+  services.forEach((s: unknown, i) => {
+    const spec = typeof s === "object" && s !== null && (s as { _tag?: unknown })._tag === "ChildSpec"
+    const service = spec ? (s as { service: unknown }).service : s
+    if (!isService(service) && !isProxyService(service)) {
+      throw new TypeError(
+        `Invalid services[${i}] of supervisor ${show(label)}: ${show(s)} (expected a service or Supervisor.child(service, options))`
+      )
+    }
+  })
 }
 export { escalations, restarts } from "./supervisor/metrics.js"
 

@@ -14,7 +14,8 @@ import * as LogLevel from "effect/LogLevel"
 import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
 import type * as Timer from "../Timer.js"
-import { decodeDuration, decodePositiveDuration } from "./duration.js"
+import { decodeDuration, decodeInterval } from "./duration.js"
+import { checkOptions } from "./options.js"
 import { sleepMillis } from "./sleep.js"
 import * as timerMetrics from "./timerMetrics.js"
 import { DelayState, type WakeLevel } from "./timerState.js"
@@ -98,11 +99,11 @@ export const tickStream = (
   })
 }
 
-export const make = (interval: Duration.DurationInput, options: Timer.Options = {}): Effect.Effect<Timer.Timer> => {
+export const make = (interval: Duration.DurationInput, timerOptions?: Timer.Options): Effect.Effect<Timer.Timer> => {
+  const options = checkOptions(timerOptions, "Timer.make", ["name", "maxDriftCorrection"])
   const name = decodeName(options.name, "timer")
-  const decoded = decodePositiveDuration(interval, `interval of timer ${name}`)
+  const millis = decodeInterval(interval, `interval of timer ${name}`)
   const maxDriftCorrection = decodeMaxDriftCorrection(options.maxDriftCorrection, `timer ${name}`)
-  const millis = Duration.toMillis(decoded)
   return Effect.map(timerMetrics.forTimer(name), (metrics): Timer.Timer => {
     // Each run of `ticks` keeps time on its own (two runs at once do not move each other's
     // wake-ups); the stats add up every run's, the ended ones' and those still running.
@@ -110,7 +111,7 @@ export const make = (interval: Duration.DurationInput, options: Timer.Options = 
     let ended: Timer.Stats = noStats
     return {
       name,
-      interval: decoded,
+      interval: Duration.millis(millis),
       stats: Effect.sync(() => {
         let total = ended
         for (const state of live) total = addStats(total, state.stats)
@@ -147,10 +148,11 @@ const addStats = (a: Timer.Stats, b: Timer.Stats): Timer.Stats => ({
 export const itertimer = (
   self: { readonly sleep: (d: Duration.DurationInput) => Effect.Effect<void>; readonly shouldStop: Effect.Effect<boolean>; readonly beacon: { readonly path: Effect.Effect<string> } },
   interval: Duration.DurationInput,
-  options: Timer.Options = {}
+  itertimerOptions?: Timer.Options
 ): Stream.Stream<Duration.Duration> => {
+  const options = checkOptions(itertimerOptions, "itertimer", ["name", "maxDriftCorrection"])
   const name = decodeName(options.name, "itertimer")
-  const millis = Duration.toMillis(decodePositiveDuration(interval, `interval of itertimer ${name}`))
+  const millis = decodeInterval(interval, `interval of itertimer ${name}`)
   const maxDriftCorrection = decodeMaxDriftCorrection(options.maxDriftCorrection, `itertimer ${name}`)
   const sleep = (ms: number) => self.sleep(Duration.millis(ms))
   return Stream.unwrap(Effect.map(

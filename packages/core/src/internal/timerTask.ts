@@ -14,8 +14,9 @@ import type * as Fiber from "effect/Fiber"
 import * as LogLevel from "effect/LogLevel"
 import type * as Service from "../Service.js"
 import { activeRun, registerOn, type Schedule, scheduled, type Ticks } from "./scheduledTask.js"
-import { decodePositiveDuration } from "./duration.js"
-import { declaredName, make as makeTask, type ScheduleOn } from "./service/task.js"
+import { decodeInterval } from "./duration.js"
+import { checkOptions } from "./options.js"
+import { checkFunction, declaredName, make as makeTask, type ScheduleOn } from "./service/task.js"
 import { sleepMillis } from "./sleep.js"
 import { decodeMaxDriftCorrection, nowMillis, planThen, type TickState, wake } from "./timer.js"
 import * as timerMetrics from "./timerMetrics.js"
@@ -102,11 +103,13 @@ class TimerTicks<E, R> implements Ticks<E, R> {
 export const timer = <E, R>(
   interval: Duration.DurationInput,
   fn: (self: Service.Service) => Effect.Effect<void, E, R>,
-  options: Service.TimerTaskOptions = {}
+  timerOptions?: Service.TimerTaskOptions
 ): Service.Task<E, R> => {
+  checkFunction(fn, "Service.timer")
+  const options = checkOptions(timerOptions, "Service.timer", ["name", "onError", "execFirst", "rate", "maxDriftCorrection"])
   const declared = declaredName(options.name, fn)
   const what = declared === undefined ? "Service.timer" : `Service.timer ${declared}`
-  const intervalMillis = Duration.toMillis(decodePositiveDuration(interval, `interval of ${what}`))
+  const intervalMillis = decodeInterval(interval, `interval of ${what}`)
   const maxDriftCorrection = decodeMaxDriftCorrection(options.maxDriftCorrection, what)
   const rate = options.rate === undefined ? "delay" : options.rate
   if (rate !== "delay" && rate !== "fixed") {

@@ -54,6 +54,10 @@ expectTypeOf(Service.make("Empty", {})).toEqualTypeOf<Effect.Effect<Service.Serv
 // explicit type arguments still work (the section 4 signature)
 expectTypeOf(Service.make<never, A>("Explicit", { onStart: () => Effect.asVoid(A) }))
   .toEqualTypeOf<Effect.Effect<Service.Service, never, A>>()
+// one type argument: E, with R defaulting to never (section 4's `<E = never, R = never>`)
+expectTypeOf(Service.make<string>("OneArg", { onStart: () => Effect.fail("s") }))
+  .toEqualTypeOf<Effect.Effect<Service.Service, never, never>>()
+expectTypeOf(Service.make<string>("OneArgPlain")).toEqualTypeOf<Effect.Effect<Service.Service>>()
 
 // options typed ahead of time
 declare const typed: Service.Options<ErrX, B>

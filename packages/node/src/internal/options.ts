@@ -101,6 +101,25 @@ export const decodeLogFormat = (input: unknown, what: string): Worker.LogFormat 
 
 const isObject = (u: unknown): u is Record<string, unknown> => typeof u === "object" && u !== null && !Array.isArray(u)
 
+/** An object literal's kind (a promise, a class instance or a service handle is not options). */
+const isPlainObject = (u: unknown): u is Record<string, unknown> => {
+  if (!isObject(u)) return false
+  const proto = Object.getPrototypeOf(u)
+  return proto === Object.prototype || proto === null
+}
+
+/** The options `Worker.runMain` knows. */
+const optionNames: ReadonlyArray<string> = [
+  "shutdownTimeout",
+  "shutdownGrace",
+  "forceExitOnSecondSignal",
+  "dumpSignal",
+  "blockingTimeout",
+  "logLevel",
+  "logFormat",
+  "health"
+]
+
 const unsettled = (s: ServiceGraph.Snapshot): boolean =>
   s.state === "starting" || s.state === "stopping" || s.state === "crashed" || s.state === "init"
 
@@ -155,10 +174,15 @@ const nonEmpty = (value: string | undefined): string | undefined =>
  * them out), throwing a `TypeError` that names the bad value.
  */
 export const resolve = (input: unknown, env: NodeJS.ProcessEnv): Resolved => {
-  if (input !== undefined && !isObject(input)) {
+  if (input !== undefined && !isPlainObject(input)) {
     throw bad("options of Worker.runMain", input, "an object such as { shutdownTimeout: \"20 seconds\" }, or none")
   }
   const options: Worker.Options = input ?? {}
+  for (const key of Object.keys(options)) {
+    if (!optionNames.includes(key)) {
+      throw new TypeError(`Unknown option ${JSON.stringify(key)} of Worker.runMain (known: ${optionNames.join(", ")})`)
+    }
+  }
   const dumpSignal = options.dumpSignal === undefined ? "SIGUSR2" : options.dumpSignal
   if (dumpSignal !== null && dumpSignal !== "SIGUSR2" && dumpSignal !== "SIGUSR1") {
     throw bad("dumpSignal", dumpSignal, "\"SIGUSR2\", \"SIGUSR1\" or null")

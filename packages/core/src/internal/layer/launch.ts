@@ -16,6 +16,9 @@ import * as Scope from "effect/Scope"
 import type * as Service from "../../Service.js"
 import * as ServiceError from "../../ServiceError.js"
 import { crashOf } from "../../ServiceGraph.js"
+import { checkOptions, show } from "../options.js"
+import { isProxyService, isService } from "../service.js"
+import { checkLabel } from "../service/validate.js"
 import { currentRegistry, type Registry } from "./registry.js"
 
 type Make = (label: string, options: Service.Options<never, never>) => Effect.Effect<Service.Service>
@@ -73,14 +76,26 @@ export const makeLaunchRoot = (make: Make) => (label: string): Effect.Effect<Ser
       return root
     }))
 
+/** `launch`'s arguments, checked: a defect of its effect names a bad one (as `Service.make`'s label). */
+const checkLaunch = (layer: unknown, options: LaunchOptions | undefined): LaunchOptions => {
+  if (!Layer.isLayer(layer)) throw new TypeError(`Invalid layer of Service.launch: ${show(layer)} is not a Layer`)
+  const checked = checkOptions(options, "Service.launch", ["label", "root"])
+  if (checked.root !== undefined && !isService(checked.root) && !isProxyService(checked.root)) {
+    throw new TypeError(`Invalid root of Service.launch: ${show(checked.root)} is not a service`)
+  }
+  if (checked.label !== undefined) checkLabel(checked.label, "Service.launch")
+  return checked
+}
+
 /** @internal */
 export const makeLaunch = (make: Make) => {
   const launchRoot = makeLaunchRoot(make)
   return <ROut, E, RIn>(
     layer: Layer.Layer<ROut, E, RIn>,
-    options: LaunchOptions = {}
+    launchOptions?: LaunchOptions
   ): Effect.Effect<never, E | ServiceError.ServiceError, RIn> =>
     Effect.scoped(Effect.gen(function*() {
+      const options = checkLaunch(layer, launchOptions)
       const root = options.root ?? (yield* launchRoot(options.label ?? "App"))
       const gate = gates.get(root)
       const scope = yield* Scope.make()

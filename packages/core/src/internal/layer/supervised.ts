@@ -17,6 +17,8 @@ import type * as Service from "../../Service.js"
 import * as ServiceError from "../../ServiceError.js"
 import * as Supervisor from "../../Supervisor.js"
 import { decodeDuration } from "../duration.js"
+import { checkOptions, show } from "../options.js"
+import { checkLabel } from "../service/validate.js"
 import { decodeOptions } from "../supervisorPolicy.js"
 import { asImpl, spreadCrash } from "../service.js"
 import { currentRegistry, dependenciesOf, outsideRegistry, type Registry } from "./registry.js"
@@ -37,6 +39,25 @@ const defaultCallTimeout = Duration.seconds(5)
  *
  * @internal
  */
+export const supervisorGroup = (label: string, options: unknown = {}): Service.SupervisorGroup => {
+  checkLabel(label, "Service.supervisorGroup")
+  const what = `Service.supervisorGroup(${show(label)})`
+  const checked = checkOptions(options as Record<string, unknown>, what)
+  const { strategy, ...rest } = checked as SupervisorGroupOptions
+  if (strategy !== undefined && strategy !== "oneForOne" && strategy !== "oneForAll" && strategy !== "restForOne") {
+    throw new TypeError(`Invalid strategy of ${what}: ${show(strategy)} (expected "oneForOne", "oneForAll" or "restForOne")`)
+  }
+  try {
+    decodeOptions(label, rest)
+  } catch (e) {
+    if (!(e instanceof TypeError)) throw e
+    throw new TypeError(e.message.replace(/^Invalid (\w+) of supervisor [^:]*:/, `Invalid $1 of ${what}:`))
+  }
+  return { _tag: "SupervisorGroup", label, strategy: strategy ?? "oneForOne", options: rest }
+}
+
+type SupervisorGroupOptions = Parameters<typeof Service.supervisorGroup>[1] & {}
+
 export const checkSupervise = (label: string, options: unknown): void => {
   if (typeof options !== "object" || options === null) {
     throw new TypeError(`Invalid supervise of service ${label}: ${JSON.stringify(String(options))} (expected an object)`)

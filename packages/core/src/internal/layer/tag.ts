@@ -13,6 +13,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import type * as Service from "../../Service.js"
 import * as ServiceError from "../../ServiceError.js"
+import { checkOptions, show } from "../options.js"
 import { decodeServiceOptions, hookNames } from "../service/validate.js"
 import { Current } from "./current.js"
 import { handleOf, join, registerApi, startScoped } from "./registry.js"
@@ -224,11 +225,29 @@ const labelOf = (key: unknown): string => {
   return label
 }
 
+/**
+ * A Tag's `dependencies` are layers (`[Db.Default]`); mode's `dependencies` hook, a function
+ * of the service, is `Service.make`'s.
+ */
+const checkDependencies = (key: string, deps: unknown): void => {
+  if (deps === undefined) return
+  const at = Array.isArray(deps) ? deps.findIndex((d) => !Layer.isLayer(d)) : -1
+  if (Array.isArray(deps) && at < 0) return
+  const bad = Array.isArray(deps) ? deps[at] : deps
+  throw new TypeError(
+    `Invalid dependencies of Service.Tag(${show(key)}): ${show(bad)} is not ${Array.isArray(deps) ? "a layer" : "an array of layers"}` +
+      ` (expected layers, e.g. [Db.Default]${typeof deps === "function" ? "; the dependencies hook (self) => Effect is Service.make's option" : ""})`
+  )
+}
+
 /** @internal */
 export const makeTag = (make: Make) => () => (key: string, maker: Maker): any => {
   const label = labelOf(key)
   // The options fail here, when the tag is declared, not when its layer is first built.
+  if (maker === undefined) throw new TypeError(`Invalid options of Service.Tag(${show(key)}): "undefined" (expected an object)`)
+  checkOptions(maker, `Service.Tag(${show(key)})`)
   decodeServiceOptions(label, maker, true)
+  checkDependencies(key, maker.dependencies)
   checkBuilder(key, maker)
   if (maker.supervise !== undefined) checkSupervise(label, maker.supervise)
   const creationError = new Error()

@@ -282,7 +282,7 @@ export class ServiceImpl implements Service.Service {
     effects: Iterable<Effect.Effect<A, E, R>>,
     options?: { readonly timeout?: Duration.DurationInput }
   ): Effect.Effect<Service.WaitResult<Array<A>>, E, R> {
-    return waiting.wait(this, Effect.all(Array.from(effects), { concurrency: "unbounded" }), options)
+    return waiting.waitMany(this, effects, options)
   }
   waitForStopped(options?: { readonly timeout?: Duration.DurationInput }): Effect.Effect<boolean> {
     return waiting.waitForStopped(this, options)

@@ -12,6 +12,7 @@ import type * as Fiber from "effect/Fiber"
 import type * as Service from "../../Service.js"
 import type { Run } from "../run.js"
 import type { ServiceImpl } from "./impl.js"
+import { checkOptions, show } from "../options.js"
 import type { TaskRefs } from "./taskRefs.js"
 
 /**
@@ -55,6 +56,13 @@ export const decodeOnError = (onError: unknown, what: string): "crash" | "log" =
   throw new TypeError(`Invalid onError of ${what}: ${JSON.stringify(onError)} (expected "crash" or "log")`)
 }
 
+/** @internal */
+export const checkFunction = (fn: unknown, what: string): void => {
+  if (typeof fn !== "function") {
+    throw new TypeError(`Invalid function of ${what}: ${show(fn)} is not a function`)
+  }
+}
+
 /** The name a task declared without one runs under. */
 export const defaultName = (index: number): string => `task-${index + 1}`
 
@@ -72,9 +80,7 @@ export const make = <E, R>(
   body: (self: Service.Service, name: string, onError: "crash" | "log") => Effect.Effect<void, E, R>,
   scheduleOn?: ScheduleOn
 ): NamedTask<E, R> => {
-  if (typeof fn !== "function") {
-    throw new TypeError(`Invalid function of ${what}: ${JSON.stringify(String(fn))} is not a function`)
-  }
+  checkFunction(fn, what)
   const declared = declaredName(options.name, fn)
   const onError = decodeOnError(options.onError, declared === undefined ? what : `${what} ${declared}`)
   return {
@@ -96,5 +102,6 @@ export const runAs = <E, R>(task: Service.Task<E, R>, self: Service.Service, nam
 /** `Service.task`. */
 export const task = <E, R>(
   fn: (self: Service.Service) => Effect.Effect<void, E, R>,
-  options: Service.TaskOptions = {}
-): Service.Task<E, R> => make("Service.task", "task", fn, options, (self) => fn(self))
+  options?: Service.TaskOptions
+): Service.Task<E, R> =>
+  make("Service.task", "task", fn, checkOptions(options, "Service.task", ["name", "onError"]), (self) => fn(self))

@@ -12,6 +12,7 @@ import * as Exit from "effect/Exit"
 import * as Deferred from "effect/Deferred"
 import type * as Service from "../../Service.js"
 import { decodeDuration } from "../duration.js"
+import { show } from "../options.js"
 import * as longSleep from "../sleep.js"
 import type { ServiceImpl } from "./impl.js"
 
@@ -59,9 +60,9 @@ export const waitFirst = <A, E, R>(
   s: ServiceImpl,
   effects: Iterable<Effect.Effect<A, E, R>>,
   options?: { readonly timeout?: Duration.DurationInput }
-): Effect.Effect<Service.WaitResults<A>, E, R> => {
-  const list = Array.from(effects)
-  return Effect.scoped(Effect.gen(function*() {
+): Effect.Effect<Service.WaitResults<A>, E, R> =>
+  Effect.scoped(Effect.gen(function*() {
+    const list = effectsOf(s, effects, "waitFirst")
     const timeout = timeoutOf(s, "waitFirst", options)
     if (s.stopSignalled) return { done: [], results: [], stopped: true, timedOut: false }
     const first = yield* Deferred.make<void>()
@@ -94,7 +95,37 @@ export const waitFirst = <A, E, R>(
     }
     return { done, results, stopped: false, timedOut: false }
   }))
+
+/**
+ * The effects of a `waitFirst`/`waitMany`: a non-empty iterable of effects, else a defect
+ * naming the argument (with none, the wait would last until the service stops; Effect's
+ * `raceAll` dies on an empty collection too).
+ */
+const effectsOf = <A, E, R>(
+  s: ServiceImpl,
+  effects: Iterable<Effect.Effect<A, E, R>>,
+  what: "waitFirst" | "waitMany"
+): Array<Effect.Effect<A, E, R>> => {
+  const bad = (why: string) => new TypeError(`Invalid effects of ${what} on service ${s.label}: ${why}`)
+  if (typeof effects !== "object" || effects === null || typeof (effects as any)[Symbol.iterator] !== "function") {
+    throw bad(`${show(effects)} is not an iterable of effects`)
+  }
+  const list = Array.from(effects)
+  // waitMany of none: all of none, at once.
+  if (list.length === 0 && what === "waitFirst") throw bad("no effect to wait for")
+  list.forEach((e, i) => {
+    if (!Effect.isEffect(e)) throw bad(`effects[${i}] ${show(e)} is not an Effect`)
+  })
+  return list
 }
+
+/** @internal */
+export const waitMany = <A, E, R>(
+  s: ServiceImpl,
+  effects: Iterable<Effect.Effect<A, E, R>>,
+  options?: { readonly timeout?: Duration.DurationInput }
+): Effect.Effect<Service.WaitResult<Array<A>>, E, R> =>
+  Effect.suspend(() => wait(s, Effect.all(effectsOf(s, effects, "waitMany"), { concurrency: "unbounded" }), options))
 
 /** @internal */
 export const waitForStopped = (

@@ -55,7 +55,18 @@ const interval = (prefix: string, input: Duration.DurationInput | undefined): nu
 }
 
 /** `prefix` names where the options were given, e.g. `"health.observer."` for the Worker's. */
-export const resolve = (options: Observer.Options, prefix = ""): Config => ({
+export const resolve = (options: Observer.Options | undefined, prefix = ""): Config => resolveChecked(objectOf(options, prefix), prefix)
+
+/** The options object itself: none is `{}`; null, an array or a string is refused, naming them. */
+const objectOf = <O extends object>(options: O | undefined, prefix: string): O => {
+  if (options === undefined) return {} as O
+  if (typeof options !== "object" || options === null || Array.isArray(options)) {
+    throw bad(prefix === "" ? "options" : prefix.replace(/\.$/, ""), options, "an object")
+  }
+  return options
+}
+
+const resolveChecked = (options: Observer.Options, prefix: string): Config => ({
   actions: actions(prefix, options.actions),
   intervalMillis: interval(prefix, options.interval),
   maxClients: count(`${prefix}maxClients`, options.maxClients, 8, 1),
@@ -65,7 +76,9 @@ export const resolve = (options: Observer.Options, prefix = ""): Config => ({
 })
 
 /** The options of `Observer.layer`: the server's port and host (default 127.0.0.1) too. */
-export const resolveServer = (options: Observer.ServerOptions): ServerConfig => {
+export const resolveServer = (serverOptions: Observer.ServerOptions): ServerConfig => {
+  if (serverOptions === undefined) throw bad("options", serverOptions, "an object with the server's port, such as { port: 9100 }")
+  const options = objectOf(serverOptions, "")
   const { host, port } = options
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     throw bad("port", port, "an integer from 0 to 65535; 0 picks a free port")
