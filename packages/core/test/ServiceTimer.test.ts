@@ -122,6 +122,28 @@ describe("Service.timer", () => {
       yield* svc.stop
     }))
 
+  it.effect("at present-day instants the clocks are read exactly: a fixed-rate timer stays on its grid and sleeps whole milliseconds", () =>
+    Effect.gen(function*() {
+      const start = Date.parse("2024-01-01T00:00:00Z")
+      yield* TestClock.setTime(start)
+      const at: Array<Array<number>> = [[], []]
+      const tick = (list: Array<number>) => () => Effect.map(Clock.currentTimeMillis, (t) => void list.push(t - start))
+      const svc = yield* Service.make("Grid", {
+        tasks: [
+          Service.timer("250 millis", tick(at[0]!), { rate: "fixed" }),
+          Service.timer("333 millis", tick(at[1]!), { rate: "fixed" })
+        ]
+      })
+      yield* svc.start
+      yield* TestClock.adjust("2 seconds")
+      yield* svc.stop
+      // nanoseconds since 1970 are above 2^53: read as Number(nanos) / 1e6 they were off by a
+      // fraction of a microsecond, and Math.ceil put a tick 1 ms late (501) and the clock at
+      // fractional instants
+      expect(at[0]).toEqual([250, 500, 750, 1000, 1250, 1500, 1750, 2000])
+      expect(at[1]).toEqual([333, 666, 999, 1332, 1665, 1998])
+    }))
+
   it.effect("rate: fixed does not pile up missed ticks behind a slow callback", () =>
     Effect.gen(function*() {
       const calls: Array<number> = []

@@ -15,6 +15,7 @@ import type * as Fiber from "effect/Fiber"
 import * as FiberId from "effect/FiberId"
 import type * as FiberRefs from "effect/FiberRefs"
 import type * as Service from "../Service.js"
+import { millisOf } from "./monotonic.js"
 import type { Run, ScheduledTask } from "./run.js"
 import { setRefs } from "./service/fiberRefs.js"
 import type { ServiceImpl } from "./service/impl.js"
@@ -23,7 +24,7 @@ import { register, registerNow, type TimerHandle } from "./timerScheduler.js"
 
 /** The scheduler's time: the fiber's `Clock`, monotonic, in milliseconds. */
 const monotonicMillis = (fiber: Fiber.RuntimeFiber<unknown, unknown>): number =>
-  Number(Context.get(fiber.currentDefaultServices, Clock.Clock).unsafeCurrentTimeNanos()) / 1_000_000
+  millisOf(Context.get(fiber.currentDefaultServices, Clock.Clock).unsafeCurrentTimeNanos())
 
 /** What a scheduled task does, given how to ask for its next due instant. */
 export interface Ticks<E, R> {

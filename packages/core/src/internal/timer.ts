@@ -15,6 +15,7 @@ import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
 import type * as Timer from "../Timer.js"
 import { decodeDuration, decodeInterval } from "./duration.js"
+import { millisOf } from "./monotonic.js"
 import { checkOptions } from "./options.js"
 import { sleepMillis } from "./sleep.js"
 import * as timerMetrics from "./timerMetrics.js"
@@ -35,7 +36,7 @@ export interface TickState {
 
 /** The fiber's `Clock` (so `TestClock` drives timers), monotonic, in milliseconds. */
 export const nowMillis = (fiber: Fiber.RuntimeFiber<unknown, unknown>): number =>
-  Number(Context.get(fiber.currentDefaultServices, Clock.Clock).unsafeCurrentTimeNanos()) / 1_000_000
+  millisOf(Context.get(fiber.currentDefaultServices, Clock.Clock).unsafeCurrentTimeNanos())
 
 const enabled = (fiber: Fiber.RuntimeFiber<unknown, unknown>, level: LogLevel.LogLevel): boolean =>
   level.ordinal >= fiber.getFiberRef(FiberRef.currentMinimumLogLevel).ordinal

@@ -21,6 +21,7 @@ import * as FiberId from "effect/FiberId"
 import * as FiberRef from "effect/FiberRef"
 import * as Scope from "effect/Scope"
 import type * as Supervisor from "effect/Supervisor"
+import { millisOf } from "./monotonic.js"
 import { MAX_SLEEP_MILLIS } from "./sleep.js"
 
 /**
@@ -99,7 +100,7 @@ class Scheduler {
   }
 
   now(): number {
-    return Number(this.clock.unsafeCurrentTimeNanos()) / 1_000_000
+    return millisOf(this.clock.unsafeCurrentTimeNanos())
   }
 
   /** The last timer went: no fiber is left. */
