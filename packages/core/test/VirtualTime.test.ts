@@ -425,6 +425,29 @@ describe("auto-advance", () => {
 })
 
 describe("waits outside Effect's scheduler", () => {
+  it.effect("the world's first promise, a chain of awaits with no I/O (an in-memory fake client), is waited for before time moves", () =>
+    virtualTime(Effect.gen(function*() {
+      const fakeClient = async () => {
+        for (let i = 0; i < 10; i++) await null
+        return "ok"
+      }
+      const first = yield* Effect.fork(Effect.timeoutOption(Effect.promise(fakeClient), "1 second"))
+      yield* TestClock.adjust("1 second")
+      expect(yield* Fiber.join(first)).toEqual(Option.some("ok"))
+      // a timer whose call awaits such a client ticks at every interval, as on the TestClock
+      const calls: Array<number> = []
+      const svc = yield* Service.make(fresh("Poller"), {
+        tasks: [Service.timer("1 second", () =>
+          Effect.zipRight(Effect.promise(fakeClient), Effect.map(Clock.currentTimeMillis, (t) => void calls.push(t))))]
+      })
+      const start = yield* Clock.currentTimeMillis
+      yield* svc.start
+      yield* TestClock.adjust("3 seconds")
+      yield* svc.stop
+      expect(calls.map((t) => t - start)).toEqual([1000, 2000, 3000])
+    })))
+
+
   it.effect("a promise that never settles fails the run with VirtualTimeStalled instead of hanging", () =>
     Effect.gen(function*() {
       const error = yield* Effect.flip(virtualTime(Effect.promise(() => new Promise<void>(() => {}))))
@@ -469,8 +492,8 @@ describe("waits outside Effect's scheduler", () => {
       }), Effect.sleep("1 second")))
       yield* TestClock.adjust("1 second")
       expect(slept.unsafePoll()?._tag).toBe("Success")
-      // a long chain of promise steps (no I/O): once a promise has woken a fiber, idleness also
-      // waits for the event loop to have drained every microtask
+      // a long chain of promise steps (no I/O): idleness waits for the event loop to have
+      // drained every microtask
       const chained = yield* Effect.fork(Effect.zipRight(Effect.promise(async () => {
         for (let i = 0; i < 50; i++) await Promise.resolve()
       }), Effect.sleep("1 second")))

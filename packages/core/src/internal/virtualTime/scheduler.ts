@@ -1,9 +1,9 @@
 /**
  * The scheduler of a virtual-time world: an Effect `Scheduler` that runs every task of the
  * world's fibers from one queue on microtasks and says when that queue has stayed empty
- * (quiescence), so the clock knows when it may move time. It never waits on real time; once
- * something outside the world (a promise) has woken one of its fibers, idleness also waits for
- * one turn of the event loop, so that promise chains of any length settle first.
+ * (quiescence), so the clock knows when it may move time. It never waits on real time; idleness
+ * also waits for one turn of the event loop, so that promise chains of any length (an in-memory
+ * fake client's awaits) settle first, the world's first one included.
  */
 import * as Scheduler from "effect/Scheduler"
 
@@ -35,15 +35,6 @@ export class VirtualScheduler implements Scheduler.Scheduler {
   /** Tasks run so far: the world's progress counter (it changes whenever any fiber of the world runs). */
   ticks = 0
 
-  /** Set once the world's first fiber is forked: tasks scheduled from then on are watched. */
-  armed = false
-  /**
-   * A task arrived from outside the world's own drains and idle steps (a promise callback, a
-   * timer, another scheduler's fiber): from then on, idleness waits one event-loop turn too.
-   */
-  private external = false
-  private inIdle = false
-
   /** Worlds running inside this one (a nested `virtualTime`): while one runs, it watches for stalls, not this one. */
   nested = 0
 
@@ -67,7 +58,6 @@ export class VirtualScheduler implements Scheduler.Scheduler {
   }
 
   scheduleTask(task: Scheduler.Task, priority: number): void {
-    if (!this.draining && !this.inIdle && this.armed) this.external = true
     this.tasks.scheduleTask(task, priority)
     if (!this.draining) {
       this.draining = true
@@ -120,9 +110,10 @@ export class VirtualScheduler implements Scheduler.Scheduler {
   }
 
   /**
-   * Calls `onIdle` once the queue has stayed empty for `settleHops` microtasks and, after an
-   * outside wake-up, one more turn of the event loop (a macrotask, which runs only once every
-   * pending microtask has run: no timer, no real-time wait).
+   * Calls `onIdle` once the queue has stayed empty for `settleHops` microtasks and one more
+   * turn of the event loop (a macrotask, which runs only once every pending microtask has run:
+   * no timer, no real-time wait). Waiting for the turn only once a promise had woken a fiber
+   * let the world's first chain of five awaits or more see time move first.
    */
   private settle(): void {
     const generation = ++this.generation
@@ -130,18 +121,12 @@ export class VirtualScheduler implements Scheduler.Scheduler {
     const idle = (): void => {
       if (!still()) return
       this.sinceIdle = 0
-      this.inIdle = true
-      try {
-        this.onIdle()
-      } finally {
-        this.inIdle = false
-      }
+      this.onIdle()
     }
     const hop = (left: number): void => {
       if (!still()) return
       if (left > 0) queueMicrotask(() => hop(left - 1))
-      else if (this.external) nextTurn(idle)
-      else idle()
+      else nextTurn(idle)
     }
     hop(settleHops)
   }

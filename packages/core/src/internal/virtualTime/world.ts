@@ -53,7 +53,6 @@ export class World<A, E> {
 
   attach(fiber: Fiber.RuntimeFiber<A, E>): void {
     this.main = fiber
-    this.scheduler.armed = true
     fiber.addObserver((exit) => {
       this.done = true
       this.emit(this.failure === undefined ? { _tag: "Done", exit } : { _tag: "Stalled", error: this.failure })
