@@ -738,8 +738,10 @@ describe("a stop during a restart", () => {
       const restarting = yield* Effect.fork(s.restart)
       yield* TestClock.adjust("1 millis")
       expect(yield* s.state).toBe("shutdown")
-      yield* s.stop
+      // the stop returns once the restart has given way (when its onRestart ends)
+      const stopping = yield* Effect.fork(s.stop)
       expect(outcome(yield* settle(restarting))).toBe("ok")
+      expect(outcome(yield* settle(stopping))).toBe("ok")
       yield* TestClock.adjust("1 minute")
       expect(yield* s.state).toBe("shutdown")
       expect(starts).toBe(1)
@@ -784,6 +786,48 @@ describe("a stop during a restart", () => {
       expect(outcome(yield* settle(again))).toBe("ok")
       expect(yield* s.state).toBe("running")
       yield* s.stop
+    }))
+})
+
+describe("an interrupted stop of a starting service", () => {
+  const turns = Effect.repeatN(Effect.yieldNow(), 50)
+
+  it.effect("does not leave the tree half-stopped: the children it had not reached yet are stopped, the start rolled back", () =>
+    Effect.gen(function*() {
+      const leaf = yield* Service.make("Leaf", { onStart: () => Effect.never })
+      const mid = yield* Service.make("Mid")
+      yield* mid.addDependency(leaf)
+      const other = yield* Service.make("Other", { onStop: () => Effect.sleep("1 second") })
+      const starting = yield* Effect.fork(mid.start)
+      yield* turns
+      expect(yield* leaf.state).toBe("starting")
+      yield* mid.addRuntimeDependency(other)
+      expect(yield* other.state).toBe("running")
+      // the stop reaches Other first (reverse order) and waits for its onStop
+      const stopping = yield* Effect.fork(mid.stop)
+      yield* turns
+      const interrupting = yield* Effect.fork(Fiber.interrupt(stopping))
+      yield* TestClock.adjust("1 second")
+      yield* turns
+      yield* Fiber.join(interrupting)
+      yield* Fiber.await(starting)
+      expect([yield* mid.state, yield* leaf.state, yield* other.state]).toEqual(["shutdown", "shutdown", "shutdown"])
+    }))
+
+  it.effect("a stop during a restart's onRestart returns once the restart has given way (no fiber of it left)", () =>
+    Effect.gen(function*() {
+      const s = yield* Service.make("S", { onRestart: () => Effect.sleep("1 second") })
+      yield* s.start
+      const restarting = yield* Effect.fork(s.restart)
+      yield* turns
+      expect(yield* s.state).toBe("shutdown")
+      const stopping = yield* Effect.fork(s.stop)
+      yield* turns
+      expect(stopping.unsafePoll()).toBeNull()
+      yield* TestClock.adjust("1 second")
+      yield* Fiber.join(stopping)
+      expect(restarting.unsafePoll()?._tag).toBe("Success")
+      expect(yield* s.state).toBe("shutdown")
     }))
 })
 

@@ -171,3 +171,27 @@ describe("Service.proxy", () => {
       expect(dependsOn.length).toBe(1)
     }))
 })
+
+describe("a proxy listed by mode's dependencies hook", () => {
+  it.effect("its make is cut by a stop of the starting service, as the hook is (the stop hung until the make ended)", () =>
+    Effect.gen(function*() {
+      let makes = 0
+      const px = yield* Service.proxy("Px", () => Effect.zipRight(Effect.sync(() => void makes++), Effect.zipRight(Effect.sleep("1 hour"), Service.make("Child"))))
+      const p = yield* Service.make("P", { dependencies: () => Effect.succeed([px]) })
+      const starting = yield* Effect.fork(p.start)
+      yield* Effect.repeatN(Effect.yieldNow(), 50)
+      expect(makes).toBe(1)
+      const stopping = yield* Effect.fork(p.stop)
+      yield* Effect.repeatN(Effect.yieldNow(), 50)
+      expect(stopping.unsafePoll()?._tag).toBe("Success")
+      expect((yield* Fiber.await(starting))._tag).toBe("Success")
+      expect(yield* p.state).toBe("shutdown")
+      // a later start asks the hook again and makes the proxy's service
+      const again = yield* Effect.fork(p.start)
+      yield* TestClock.adjust("1 hour")
+      yield* Fiber.join(again)
+      expect(yield* p.state).toBe("running")
+      expect((yield* px.beacon.path)).toBe("P/Child")
+      yield* p.stop
+    }))
+})

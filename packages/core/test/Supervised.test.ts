@@ -1,5 +1,5 @@
 import { describe, expect } from "@effect/vitest"
-import { Cause, Deferred, Effect, Exit, Fiber, Layer, Option, Schedule, TestClock } from "effect"
+import { Cause, Deferred, Effect, Exit, Fiber, Layer, Option, Schedule, Scope, TestClock } from "effect"
 import { Service, ServiceError } from "@effect-mode/core"
 import { it } from "./support/it.js"
 
@@ -276,5 +276,42 @@ describe("supervised Service.Tag services", () => {
       log.length = 0
       yield* Fiber.interrupt(fiber)
       expect(log).toEqual(["close Gateway 2", "close Ledger 2"])
+    }))
+})
+
+describe("a group's members in builds of their own (no launch)", () => {
+  it.effect("two unrelated builds get a supervisor each: closing one does not stop the other's member", () =>
+    Effect.gen(function*() {
+      const G = Service.supervisorGroup("G")
+      class A extends Service.Tag<A>()("A", { sync: () => ({}), supervise: { group: G } }) {}
+      class B extends Service.Tag<B>()("B", { sync: () => ({}), supervise: { group: G } }) {}
+      const s1 = yield* Scope.make()
+      const c1 = yield* Layer.buildWithScope(A.Default, s1)
+      const s2 = yield* Scope.make()
+      const c2 = yield* Layer.buildWithScope(B.Default, s2)
+      const a = yield* Effect.provide(A.handle, c1)
+      const b = yield* Effect.provide(B.handle, c2)
+      expect([yield* a.beacon.path, yield* b.beacon.path]).toEqual(["G/A", "G/B"])
+      const parentOf = (s: Service.Service) => Effect.map(s.beacon.parent, (p) => Option.getOrThrow(p).service)
+      expect(yield* parentOf(a)).not.toBe(yield* parentOf(b))
+      yield* Scope.close(s1, Exit.void)
+      expect(yield* a.state).toBe("shutdown")
+      expect(yield* b.state).toBe("running")
+      yield* Scope.close(s2, Exit.void)
+      expect(yield* b.state).toBe("shutdown")
+    }))
+
+  it.effect("in one build they share the group's supervisor", () =>
+    Effect.gen(function*() {
+      const G = Service.supervisorGroup("G")
+      class A extends Service.Tag<A>()("A", { sync: () => ({}), supervise: { group: G } }) {}
+      class B extends Service.Tag<B>()("B", { sync: () => ({}), supervise: { group: G } }) {}
+      yield* Effect.scoped(Effect.gen(function*() {
+        const ctx = yield* Layer.build(Layer.merge(A.Default, B.Default))
+        const a = yield* Effect.provide(A.handle, ctx)
+        const b = yield* Effect.provide(B.handle, ctx)
+        const parentOf = (s: Service.Service) => Effect.map(s.beacon.parent, (p) => Option.getOrThrow(p).service)
+        expect(yield* parentOf(a)).toBe(yield* parentOf(b))
+      }))
     }))
 })

@@ -4,6 +4,7 @@
 import { describe, expect } from "@effect/vitest"
 import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
 import * as Option from "effect/Option"
 import * as TestClock from "effect/TestClock"
@@ -267,5 +268,31 @@ describe("Supervisor restart intensity", () => {
       const error = yield* Effect.flip(Fiber.join(run))
       expect(failureOf((error as ServiceError.Crashed).cause)).toBeInstanceOf(ServiceError.MaxRestartsExceeded)
       expect(yield* a.restartCount).toBe(0)
+    }))
+})
+
+describe("Supervisor discard during the supervisor's start", () => {
+  it.effect("a child whose start is part of the supervisor's is refused (it hung the supervisor's start and stop); one started already is discarded", () =>
+    Effect.gen(function*() {
+      const turns = Effect.repeatN(Effect.yieldNow(), 50)
+      const a = yield* Service.make("A")
+      const c = yield* Service.make("C", { onStarted: () => Effect.never })
+      const sup = yield* Supervisor.oneForOne("Sup", [a, c])
+      const starting = yield* Effect.fork(sup.start)
+      yield* turns
+      expect(yield* c.state).toBe("starting")
+      const refused = yield* Effect.exit(sup.discard(c))
+      expect(Exit.isFailure(refused) && Cause.pretty(refused.cause)).toMatch(
+        /discard: C cannot leave supervisor Sup while it is starting \(its start holds C\)/
+      )
+      // A is running: it leaves, as it is
+      yield* sup.discard(a)
+      expect(yield* a.beacon.path).toBe("A")
+      const stopping = yield* Effect.fork(sup.stop)
+      yield* TestClock.adjust("1 second")
+      yield* Fiber.join(stopping)
+      yield* Fiber.await(starting)
+      expect([yield* sup.state, yield* c.state, yield* a.state]).toEqual(["shutdown", "shutdown", "running"])
+      yield* a.stop
     }))
 })

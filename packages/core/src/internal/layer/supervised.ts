@@ -11,6 +11,7 @@
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as FiberRef from "effect/FiberRef"
+import * as Layer from "effect/Layer"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import type * as Service from "../../Service.js"
@@ -204,9 +205,12 @@ interface Running {
   members: number
 }
 
-/** The supervisor of a group in each launch (a standalone build has its own). */
+/**
+ * The supervisor of a group in each launch; outside a launch, in each build (one
+ * `Layer.build`, `Layer.launch` or `ManagedRuntime`: its memo map), so that two builds that
+ * have nothing to do with each other do not share one supervisor (nor its end).
+ */
 const runningGroups = new WeakMap<Group, WeakMap<object, Running>>()
-const standalone: object = {}
 
 /**
  * Puts a service under its group's supervisor: the first member of a launch makes the
@@ -220,10 +224,10 @@ export const joinGroup = (
   restart: Supervisor.RestartType | undefined,
   startScoped: (service: Service.Service) => Effect.Effect<unknown, ServiceError.ServiceError, Scope.Scope>
 ): Effect.Effect<void, ServiceError.ServiceError, Scope.Scope> =>
-  Effect.flatMap(FiberRef.get(currentRegistry), (registry) => {
+  Effect.flatMap(Effect.zip(FiberRef.get(currentRegistry), Layer.CurrentMemoMap), ([registry, build]) => {
     const byLaunch = runningGroups.get(group) ?? new WeakMap<object, Running>()
     runningGroups.set(group, byLaunch)
-    const key: object = registry ?? standalone
+    const key: object = registry ?? build
     const child = restart === undefined ? handle : Supervisor.child(handle, { restart })
     const existing = byLaunch.get(key)
     const leave = (running: Running) =>

@@ -114,12 +114,18 @@ const startSteps = (s: ServiceImpl, run: Run, fiber: Fiber.RuntimeFiber<unknown,
     return Effect.flatMap(asked, (deps) => {
       if (deps === undefined || s.stopSignalled) return Effect.void
       const list = Array.from(deps)
-      // A proxy among them has its service made first.
-      return withMade(list, Effect.suspend(() => {
+      const attached = Effect.suspend(() => {
+        if (s.stopSignalled) return Effect.void
         for (const dep of list) tree.attach(s, asImpl(dep))
         s.depsAdded = true
         return firstStart(s, run, fiber)
-      }))
+      })
+      // A proxy among them has its service made first: user code, raced against the stop
+      // and interruptible, as the hook that listed it.
+      const made = withMade(list, Effect.void)
+      return made === Effect.void
+        ? attached
+        : Effect.zipRight(Effect.interruptible(Effect.raceFirst(made, s.stopSignal.await)), attached)
     })
   }
   s.depsAdded = true

@@ -51,6 +51,12 @@ export const stop = (s: ServiceImpl): Effect.Effect<void> =>
       // Uninterruptible until forked: the service is Stopping, so its stop must begin.
       return Effect.uninterruptible(stopInBackground(s, Effect.withFiberRuntime((stopper) => stopSteps(s, l.run, stopper))))
     }
+    // A restart in flight between its stop and its start (in onRestart) gives way to this
+    // stop (restart.ts); the stop returns once it has, so that nothing of it is left running.
+    const restarting = s.restartInFlight
+    if (restarting !== undefined && lifecycle.isDown(s) && (caller === undefined || !tree.contains(s, caller))) {
+      return Effect.ignore(restarting)
+    }
     return stopOn(s, fiber)
   })
 
@@ -68,11 +74,13 @@ const stopOn = (s: ServiceImpl, fiber: Fiber.RuntimeFiber<unknown, unknown>): Ef
       return l.done.await
     case "Starting": {
       // Ask the start in flight to abort (its hooks are raced against the stop signal),
-      // stop the children it may be starting, then wait for its rollback.
+      // stop the children it may be starting, then wait for its rollback: on a fiber of its
+      // own, as any stop asked for from outside, so that an interrupted caller does not leave
+      // the children it had not reached yet starting.
       lifecycle.signalStop(s)
-      return Effect.forEach([...s.children].reverse(), (c) => c.stop, { discard: true }).pipe(
+      return isolateStop(Effect.forEach([...s.children].reverse(), (c) => c.stop, { discard: true }).pipe(
         Effect.zipRight(l.done.await)
-      )
+      ))
     }
     case "Running":
       return doStop(s, fiber)

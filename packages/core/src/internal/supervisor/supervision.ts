@@ -108,8 +108,22 @@ export class Supervision {
   }
 
   discard(services: ReadonlyArray<Service.Service>): Effect.Effect<void> {
-    return Effect.sync(() => {
+    return Effect.suspend(() => {
+      // A child whose start (or stop) is part of the supervisor's own, in flight: detached,
+      // that start would wait for it and that stop no longer reach it (both would hang).
+      const phase = this.host.phase
+      for (const service of services) {
+        const impl = asImpl(service)
+        const inFlight = impl.lifecycle._tag === "Starting" || impl.lifecycle._tag === "Stopping"
+        if ((phase === "starting" || phase === "stopping") && inFlight && this.entries.get(impl) !== undefined) {
+          return Effect.dieMessage(
+            `discard: ${impl.label} cannot leave supervisor ${this.host.pathSync()} while it is ${phase}` +
+              ` (its ${phase === "starting" ? "start" : "stop"} holds ${impl.label}); discard it once that is over`
+          )
+        }
+      }
       for (const service of services) this.entries.release(asImpl(service))
+      return Effect.void
     })
   }
 
