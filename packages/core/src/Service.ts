@@ -28,6 +28,7 @@ import * as internalRegistry from "./internal/layer/registry.js"
 import * as internalSupervised from "./internal/layer/supervised.js"
 import * as internalTag from "./internal/layer/tag.js"
 import * as internalOptions from "./internal/options.js"
+import * as internalValidate from "./internal/service/validate.js"
 import * as internalSchedules from "./internal/schedules.js"
 import * as internal from "./internal/service.js"
 import * as internalTask from "./internal/service/task.js"
@@ -354,7 +355,7 @@ export const make: {
   <E = never, R = never>(label: string, options?: Options<E, R>): Effect.Effect<Service, never, R>
 } = ((label: string, options?: Options<any, any>): Effect.Effect<Service, never, any> =>
   Effect.withFiberRuntime((fiber) => {
-    options = internalOptions.checkOptions(options, `Service.make(${internalOptions.show(label)})`)
+    options = internalOptions.checkOptions(options, `Service.make(${internalOptions.show(label)})`, internalValidate.optionNames)
     const context = fiber.getFiberRef(FiberRef.currentContext) as Context.Context<any>
     const service = new internal.ServiceImpl(label, internalRegistry.checkingContext(label, options, context), context)
     // Made inside another service's code (a Tag's scoped or hook): its own code sees itself

@@ -292,7 +292,10 @@ export const make = (
   services: ReadonlyArray<Service.Service | ChildSpec> = [],
   options?: Options
 ): Effect.Effect<Supervisor> => {
-  const decoded = policy.decodeOptions(label, internalOptions.checkOptions(options, `supervisor ${internalOptions.show(label)}`))
+  const decoded = policy.decodeOptions(
+    label,
+    internalOptions.checkOptions(options, `supervisor ${internalOptions.show(label)}`, policy.optionNames)
+  )
   internal.checkStrategy(strategy, label)
   internal.checkServices(services, label)
   return internalService.withMade(services, Effect.map(Effect.context<never>(), (context) => {

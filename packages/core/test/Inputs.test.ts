@@ -5,7 +5,7 @@
  */
 import { describe, expect } from "@effect/vitest"
 import { Cause, Effect, Either, Exit, Layer } from "effect"
-import { Crontab, Service, Supervisor, Timer } from "@effect-mode/core"
+import { Crontab, HealthCheck, Service, Supervisor, Timer } from "@effect-mode/core"
 import { it } from "./support/it.js"
 
 const defectOf = <A, E>(exit: Exit.Exit<A, E>): string => {
@@ -68,7 +68,19 @@ describe("unknown option keys of the small option sets", () => {
     expect(() => Effect.runSync(Timer.make("1 second", { nam: "x" } as any))).toThrow(/Unknown option "nam" of Timer\.make/)
     expect(() => Service.fromEffect(Effect.void, { label: "x" } as any)).toThrow(/Unknown option "label" of Service\.fromEffect/)
     expect(() => Crontab.unsafeParse("* * * * *", { tz: "UTC" } as any)).toThrow(/Unknown option "tz" of Crontab\.parse/)
+    expect(() => Supervisor.oneForOne("S", [], { maxRestart: 3 } as any)).toThrow(/Unknown option "maxRestart" of supervisor "S"/)
+    expect(() => HealthCheck.make("h", Effect.void, { timout: "1 second" } as any)).toThrow(/Unknown option "timout" of HealthCheck\.make\("h"\)/)
+    expect(() => Service.Tag<any>()("T", { sync: () => ({}), scope: Effect.void } as any)).toThrow(/Unknown option "scope" of Service\.Tag\("T"\)/)
+    expect(() => Service.Tag<any>()("T2", { sync: () => ({}), supervise: { maxRestart: 1 } } as any))
+      .toThrow(/Unknown option "maxRestart" of supervise of service T2/)
+    expect(() => Service.supervisorGroup("G", { restart: "temporary" } as any)).toThrow(/Unknown option "restart" of Service\.supervisorGroup\("G"\)/)
   })
+
+  it.effect("Service.make: a misspelt option dies naming it (stopTimout was ignored)", () =>
+    Effect.gen(function*() {
+      expect(defectOf(yield* exitOf(Service.make("A", { stopTimout: "1 second" } as any))))
+        .toMatch(/Unknown option "stopTimout" of Service\.make\("A"\) \(known: onFirstStart, onStart/)
+    }))
 })
 
 describe("Crontab.parse returns Left for bad options too", () => {

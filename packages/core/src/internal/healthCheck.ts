@@ -16,6 +16,7 @@ import { decodeDuration } from "./duration.js"
 import { shortCause } from "./causeText.js"
 import { collect } from "./graph.js"
 import { asImpl, withMade } from "./service.js"
+import { checkOptions } from "./options.js"
 
 /** @internal */
 export const defaultTimeout: Duration.Duration = Duration.seconds(5)
@@ -42,6 +43,7 @@ export const make = (
   if (typeof options !== "object" || options === null) {
     throw new TypeError(`Invalid options of HealthCheck.make("${name}"): ${JSON.stringify(String(options))} (expected an object)`)
   }
+  checkOptions(options, `HealthCheck.make("${name}")`, ["timeout", "critical"])
   if (!Effect.isEffect(check) && typeof check !== "function") {
     throw new TypeError(`Invalid check of HealthCheck.make("${name}"): expected an Effect or a function of the service`)
   }

@@ -41,6 +41,9 @@ export interface Policy {
   readonly restart: RestartType
 }
 
+/** The options of a supervisor. */
+export const optionNames: ReadonlyArray<string> = ["maxRestarts", "within", "backoff", "resetBackoffAfter", "replacement", "restart"]
+
 export const decodeOptions = (label: string, options: Options): Policy => {
   checkLabel(label, "supervisor")
   if (options.backoff !== undefined && !Schedule.isSchedule(options.backoff)) {

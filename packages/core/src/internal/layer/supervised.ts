@@ -20,7 +20,7 @@ import * as Supervisor from "../../Supervisor.js"
 import { decodeDuration } from "../duration.js"
 import { checkOptions, show } from "../options.js"
 import { checkLabel } from "../service/validate.js"
-import { decodeOptions } from "../supervisorPolicy.js"
+import { decodeOptions, optionNames } from "../supervisorPolicy.js"
 import { asImpl, spreadCrash } from "../service.js"
 import { currentRegistry, dependenciesOf, outsideRegistry, type Registry } from "./registry.js"
 
@@ -43,7 +43,7 @@ const defaultCallTimeout = Duration.seconds(5)
 export const supervisorGroup = (label: string, options: unknown = {}): Service.SupervisorGroup => {
   checkLabel(label, "Service.supervisorGroup")
   const what = `Service.supervisorGroup(${show(label)})`
-  const checked = checkOptions(options as Record<string, unknown>, what)
+  const checked = checkOptions(options as Record<string, unknown>, what, ["strategy", "maxRestarts", "within", "backoff", "resetBackoffAfter"])
   const { strategy, ...rest } = checked as SupervisorGroupOptions
   if (strategy !== undefined && strategy !== "oneForOne" && strategy !== "oneForAll" && strategy !== "restForOne") {
     throw new TypeError(`Invalid strategy of ${what}: ${show(strategy)} (expected "oneForOne", "oneForAll" or "restForOne")`)
@@ -63,6 +63,7 @@ export const checkSupervise = (label: string, options: unknown): void => {
   if (typeof options !== "object" || options === null) {
     throw new TypeError(`Invalid supervise of service ${label}: ${JSON.stringify(String(options))} (expected an object)`)
   }
+  checkOptions(options, `supervise of service ${label}`, [...optionNames.filter((n) => n !== "replacement"), "callTimeout", "strategy", "group"])
   const { callTimeout, group, strategy, ...rest } = options as SuperviseOptions
   if (strategy !== undefined && strategy !== "oneForOne" && strategy !== "restForOne") {
     throw new TypeError(

@@ -14,7 +14,7 @@ import * as Layer from "effect/Layer"
 import type * as Service from "../../Service.js"
 import * as ServiceError from "../../ServiceError.js"
 import { checkOptions, show } from "../options.js"
-import { decodeServiceOptions, hookNames } from "../service/validate.js"
+import { decodeServiceOptions, hookNames, optionNames } from "../service/validate.js"
 import { Current } from "./current.js"
 import { handleOf, join, registerApi, startScoped } from "./registry.js"
 import { checkSupervise, front, joinGroup, restForOne, superviseHandle, type SuperviseOptions } from "./supervised.js"
@@ -245,7 +245,7 @@ export const makeTag = (make: Make) => () => (key: string, maker: Maker): any =>
   const label = labelOf(key)
   // The options fail here, when the tag is declared, not when its layer is first built.
   if (maker === undefined) throw new TypeError(`Invalid options of Service.Tag(${show(key)}): "undefined" (expected an object)`)
-  checkOptions(maker, `Service.Tag(${show(key)})`)
+  checkOptions(maker, `Service.Tag(${show(key)})`, [...optionNames, ...builderNames, "supervise", "accessors"])
   decodeServiceOptions(label, maker, true)
   checkDependencies(key, maker.dependencies)
   checkBuilder(key, maker)

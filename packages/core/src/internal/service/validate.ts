@@ -36,6 +36,17 @@ const defaults: Decoded = { stopTimeout: undefined, shutdownTimeout: defaultShut
 /** The hook options of a service, in the order of mode's lifecycle. */
 export const hookNames = ["onFirstStart", "onStart", "onStarted", "onStop", "onShutdown", "onRestart"] as const
 
+/** Every option of `Service.make`: another key is a slip (`stopTimout`), refused naming it. */
+export const optionNames: ReadonlyArray<string> = [
+  ...hookNames,
+  "tasks",
+  "dependencies",
+  "waitForShutdown",
+  "shutdownTimeout",
+  "stopTimeout",
+  "mundaneLevel"
+]
+
 const invalid = (option: string, label: string, value: unknown, expected: string): TypeError =>
   new TypeError(`Invalid ${option} of service ${label}: ${JSON.stringify(String(value))} (expected ${expected})`)
 
