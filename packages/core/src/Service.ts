@@ -15,7 +15,7 @@ import type * as Fiber from "effect/Fiber"
 import * as FiberRef from "effect/FiberRef"
 import * as Layer from "effect/Layer"
 import type * as Option from "effect/Option"
-import type * as Scope from "effect/Scope"
+import * as Scope from "effect/Scope"
 import type * as Schedule from "effect/Schedule"
 import type * as Stream from "effect/Stream"
 import type * as Types from "effect/Types"
@@ -28,6 +28,7 @@ import * as internalRegistry from "./internal/layer/registry.js"
 import * as internalSupervised from "./internal/layer/supervised.js"
 import * as internalTag from "./internal/layer/tag.js"
 import * as internalOptions from "./internal/options.js"
+import * as internalRunScope from "./internal/service/runScope.js"
 import * as internalValidate from "./internal/service/validate.js"
 import * as internalSchedules from "./internal/schedules.js"
 import * as internal from "./internal/service.js"
@@ -357,6 +358,9 @@ export const make: {
   Effect.withFiberRuntime((fiber) => {
     options = internalOptions.checkOptions(options, `Service.make(${internalOptions.show(label)})`, internalValidate.optionNames)
     const context = fiber.getFiberRef(FiberRef.currentContext) as Context.Context<any>
+    // Made inside a scope: what its hooks and tasks acquire with a Scope is the run's, not
+    // that scope's (which lives across restarts).
+    if (context.unsafeMap.has(Scope.Scope.key)) options = internalRunScope.inRunScopes(options)
     const service = new internal.ServiceImpl(label, internalRegistry.checkingContext(label, options, context), context)
     // Made inside another service's code (a Tag's scoped or hook): its own code sees itself
     // as `Service.Current`, not that service.

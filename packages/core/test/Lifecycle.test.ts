@@ -406,3 +406,29 @@ describe("fromEffect, scoped, layer, run", () => {
       yield* svc.stop
     }))
 })
+
+describe("a service made inside a scope", () => {
+  it.effect("what its hooks and tasks acquire or fork with the Scope is the run's: released by each stop, not piled up until the scope closes", () =>
+    Effect.gen(function*() {
+      let held = 0
+      let loops = 0
+      const resource = Effect.acquireRelease(Effect.sync(() => void held++), () => Effect.sync(() => void held--))
+      const loop = Effect.ensuring(Effect.never, Effect.sync(() => void loops--))
+      yield* Effect.scoped(Effect.gen(function*() {
+        const s = yield* Service.make("S", {
+          onStart: () => Effect.zipRight(resource, Effect.zipRight(Effect.sync(() => void loops++), Effect.forkScoped(loop))),
+          onShutdown: () => resource,
+          tasks: [Service.task(() => Effect.zipRight(resource, Effect.never))]
+        })
+        yield* s.start
+        yield* s.restart
+        yield* s.restart
+        yield* TestClock.adjust("1 millis")
+        // one run's worth: the onStart's and the task's resources, one loop
+        expect([held, loops]).toEqual([2, 1])
+        yield* s.stop
+        expect([held, loops]).toEqual([0, 0])
+      }))
+      expect([held, loops]).toEqual([0, 0])
+    }))
+})

@@ -14,6 +14,7 @@ import * as Layer from "effect/Layer"
 import type * as Service from "../../Service.js"
 import * as ServiceError from "../../ServiceError.js"
 import { checkOptions, show } from "../options.js"
+import { inOwnScope, inRunScope, markRunScoped, runScopedHooks, taskInRunScope } from "../service/runScope.js"
 import { decodeServiceOptions, hookNames, optionNames } from "../service/validate.js"
 import { Current } from "./current.js"
 import { handleOf, join, registerApi, startScoped } from "./registry.js"
@@ -41,44 +42,8 @@ const TagProto: object = Object.getPrototypeOf(Context.GenericTag("@effect-mode/
 const withCurrent = (fn: (self: Service.Service) => Effect.Effect<void, any, any>) => (self: Service.Service) =>
   Effect.provideService(Effect.suspend(() => fn(self)), Current, self)
 
-/**
- * The `Scope` a Tag's code runs with (the Tag's types take `Scope` out of its requirements):
- * the run scope for the start hooks, `onStop` and the tasks (what they acquire is released by
- * the matching stop, with `scoped`'s), a scope of the hook's own for `onShutdown` and
- * `onRestart`, which run outside a run (released when the hook ends). Without it, they got the
- * scope of the layer, which lives across restarts.
- */
-const inRunScope = (effect: (self: Service.Service) => Effect.Effect<void, any, any>) => (self: Service.Service) =>
-  self.addContext(effect(self))
-
-const inOwnScope = (effect: (self: Service.Service) => Effect.Effect<void, any, any>) => (self: Service.Service) =>
-  Effect.scoped(effect(self))
-
-const runScopedHooks: ReadonlySet<string> = new Set(["onFirstStart", "onStart", "onStarted", "onStop"])
-
-/** A task as declared, run with `Service.Current` however its service forks it. */
-interface Runnable extends Service.Task<any, any> {
-  readonly runAs?: (self: Service.Service, name: string) => Effect.Effect<void, any, any>
-  readonly scheduleOn?: unknown
-}
-
-/**
- * A declared task that sees `Service.Current`: `run`, and `runAs` (what a service's start calls:
- * the task told its name), each wrapped. A timer or crontab registered by the start with no fiber
- * of its own (`scheduleOn`) runs its ticks with the starting fiber's context, which has no
- * `Current`: without `scheduleOn`, it is registered from a task fiber that has it, as every tick's
- * fiber then has.
- */
-const taskWithCurrent = (task: Runnable): Service.Task<any, any> => {
-  const { runAs, scheduleOn: _, ...rest } = task
-  const wrapped: Runnable = { ...rest, run: inRunScope(withCurrent(task.run)) }
-  if (runAs === undefined) return wrapped
-  const withName: Runnable = {
-    ...wrapped,
-    runAs: (self: Service.Service, name: string) => inRunScope(withCurrent((s) => runAs(s, name)))(self)
-  }
-  return withName
-}
+/** A declared task that sees `Service.Current`, in the run scope (runScope.ts). */
+const taskWithCurrent = (task: Service.Task<any, any>): Service.Task<any, any> => taskInRunScope(task, withCurrent)
 
 /**
  * The `make` options of one instance: every hook and task sees `Service.Current`; the start
@@ -112,7 +77,7 @@ const optionsFor = (maker: Maker, cell: Cell): Service.Options<any, any> => {
     options["onRestart"] = (self: Service.Service) =>
       Effect.zipRight(cell.beforeRestart ?? Effect.void, userRestart === undefined ? Effect.void : userRestart(self))
   }
-  return options as Service.Options<any, any>
+  return markRunScoped(options) as Service.Options<any, any>
 }
 
 /** The options that build the API, as in `Effect.Service`: at most one is given. */
