@@ -8,7 +8,7 @@
  * interrupted start during onStarted, restart during stop and a crash from onStop.
  */
 import { describe, expect } from "@effect/vitest"
-import { Cause, Effect, Exit, Fiber, Option, Stream, TestClock } from "effect"
+import { Cause, Deferred, Effect, Exit, Fiber, Option, Queue, Stream, TestClock } from "effect"
 import { Schedule } from "effect"
 import { Service, Supervisor } from "@effect-mode/core"
 import { bounded, crashOf, defect, Ledger, outcome, settle } from "./fixtures/harness.js"
@@ -814,20 +814,40 @@ describe("an interrupted stop of a starting service", () => {
       expect([yield* mid.state, yield* leaf.state, yield* other.state]).toEqual(["shutdown", "shutdown", "shutdown"])
     }))
 
-  it.effect("a stop during a restart's onRestart returns once the restart has given way (no fiber of it left)", () =>
+  it.effect("a stop during a restart's onRestart returns at once (onRestart may wait for it); the restart gives way when onRestart ends", () =>
     Effect.gen(function*() {
-      const s = yield* Service.make("S", { onRestart: () => Effect.sleep("1 second") })
+      // onRestart waits for a stop of its own service asked by another service's task
+      const asks = yield* Queue.unbounded<Deferred.Deferred<void>>()
+      let target: Service.Service | undefined
+      const x = yield* Service.make("X", {
+        tasks: [Service.task(() =>
+          Effect.forever(Effect.flatMap(Queue.take(asks), (d) => Effect.zipRight(target!.stop, Deferred.succeed(d, undefined)))))]
+      })
+      const s = yield* Service.make("S", {
+        onRestart: () => Effect.flatMap(Deferred.make<void>(), (d) => Effect.zipRight(Queue.offer(asks, d), Deferred.await(d)))
+      })
+      target = s
+      yield* x.start
       yield* s.start
       const restarting = yield* Effect.fork(s.restart)
-      yield* turns
-      expect(yield* s.state).toBe("shutdown")
-      const stopping = yield* Effect.fork(s.stop)
-      yield* turns
-      expect(stopping.unsafePoll()).toBeNull()
       yield* TestClock.adjust("1 second")
-      yield* Fiber.join(stopping)
-      expect(restarting.unsafePoll()?._tag).toBe("Success")
+      expect(outcome(yield* settle(restarting))).toBe("ok")
       expect(yield* s.state).toBe("shutdown")
+      yield* x.stop
+    }))
+
+  it.effect("stops asked by the code the restart's own stop stops (a task's finalizer, onStop) are part of that stop: the service runs again", () =>
+    Effect.gen(function*() {
+      const s = yield* Service.make("S", {
+        onStop: (self) => self.stop,
+        tasks: [Service.task((self) => Effect.never.pipe(Effect.ensuring(self.stop)))]
+      })
+      yield* s.start
+      yield* TestClock.adjust("1 second")
+      expect(outcome(yield* settle(yield* Effect.fork(s.restart)))).toBe("ok")
+      expect(yield* s.state).toBe("running")
+      expect(yield* s.restartCount).toBe(1)
+      yield* s.stop
     }))
 })
 

@@ -147,6 +147,17 @@ describe("the arguments of launch and of the waits", () => {
       expect(defectOf(yield* exitOf(s.waitFirst([])))).toMatch(/Invalid effects of waitFirst on service S: no effect to wait for/)
       expect(defectOf(yield* exitOf(s.waitFirst([Effect.void, "x" as any])))).toMatch(/effects\[1\] "x" is not an Effect/)
       expect(defectOf(yield* exitOf(s.waitMany(null as any)))).toMatch(/Invalid effects of waitMany on service S/)
+      // the effects are read once, at the call: a generator's run again gives the same
+      function* effs() {
+        yield Effect.succeed(1)
+        yield Effect.succeed(2)
+      }
+      const first = s.waitFirst(effs())
+      const many = s.waitMany(effs())
+      expect((yield* first).results).toEqual([1, 2])
+      expect((yield* first).results).toEqual([1, 2])
+      expect(yield* many).toMatchObject({ _tag: "Completed", result: [1, 2] })
+      expect(yield* many).toMatchObject({ _tag: "Completed", result: [1, 2] })
       // waitMany of none: all of none, at once
       expect(yield* s.waitMany([] as Array<Effect.Effect<number>>)).toEqual({ _tag: "Completed", result: [], stopped: false })
       yield* s.stop

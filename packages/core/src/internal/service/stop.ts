@@ -32,8 +32,10 @@ import * as tree from "./tree.js"
 /** @internal */
 export const stop = (s: ServiceImpl): Effect.Effect<void> =>
   Effect.withFiberRuntime((fiber) => {
-    s.stopsAsked++
     const caller = fiber.getFiberRef(runningCodeOf)
+    // A stop from outside the service's own code: a restart in flight gives way to it. One
+    // from inside (a task's finalizer, onStop) is part of the stop the restart itself began.
+    if (caller === undefined || !tree.contains(s, caller)) s.stopsAsked++
     // Asked from inside the code this stop will interrupt or wait for (a task of this
     // tree, or one of its hooks): start the stop and return at once.
     if (caller !== undefined && tree.contains(s, caller) && !lifecycle.isDown(s)) {
@@ -52,11 +54,8 @@ export const stop = (s: ServiceImpl): Effect.Effect<void> =>
       return Effect.uninterruptible(stopInBackground(s, Effect.withFiberRuntime((stopper) => stopSteps(s, l.run, stopper))))
     }
     // A restart in flight between its stop and its start (in onRestart) gives way to this
-    // stop (restart.ts); the stop returns once it has, so that nothing of it is left running.
-    const restarting = s.restartInFlight
-    if (restarting !== undefined && lifecycle.isDown(s) && (caller === undefined || !tree.contains(s, caller))) {
-      return Effect.ignore(restarting)
-    }
+    // stop (restart.ts) when onRestart ends; the stop does not wait for it (onRestart may be
+    // waiting for this very stop).
     return stopOn(s, fiber)
   })
 

@@ -60,9 +60,11 @@ export const waitFirst = <A, E, R>(
   s: ServiceImpl,
   effects: Iterable<Effect.Effect<A, E, R>>,
   options?: { readonly timeout?: Duration.DurationInput }
-): Effect.Effect<Service.WaitResults<A>, E, R> =>
-  Effect.scoped(Effect.gen(function*() {
-    const list = effectsOf(s, effects, "waitFirst")
+): Effect.Effect<Service.WaitResults<A>, E, R> => {
+  // Read once, at the call (a generator is read once): the effect can run again.
+  const given = listOf(effects)
+  return Effect.scoped(Effect.gen(function*() {
+    const list = effectsOf(s, given, "waitFirst")
     const timeout = timeoutOf(s, "waitFirst", options)
     if (s.stopSignalled) return { done: [], results: [], stopped: true, timedOut: false }
     const first = yield* Deferred.make<void>()
@@ -95,6 +97,13 @@ export const waitFirst = <A, E, R>(
     }
     return { done, results, stopped: false, timedOut: false }
   }))
+}
+
+const isIterable = (u: unknown): u is Iterable<unknown> =>
+  typeof u === "object" && u !== null && typeof (u as any)[Symbol.iterator] === "function"
+
+/** The effects given, as an array when they are an iterable (else as given, for `effectsOf` to name). */
+const listOf = <T>(effects: Iterable<T>): Iterable<T> => isIterable(effects) ? Array.from(effects) : effects
 
 /**
  * The effects of a `waitFirst`/`waitMany`: a non-empty iterable of effects, else a defect
@@ -107,7 +116,7 @@ const effectsOf = <A, E, R>(
   what: "waitFirst" | "waitMany"
 ): Array<Effect.Effect<A, E, R>> => {
   const bad = (why: string) => new TypeError(`Invalid effects of ${what} on service ${s.label}: ${why}`)
-  if (typeof effects !== "object" || effects === null || typeof (effects as any)[Symbol.iterator] !== "function") {
+  if (!isIterable(effects)) {
     throw bad(`${show(effects)} is not an iterable of effects`)
   }
   const list = Array.from(effects)
@@ -124,8 +133,10 @@ export const waitMany = <A, E, R>(
   s: ServiceImpl,
   effects: Iterable<Effect.Effect<A, E, R>>,
   options?: { readonly timeout?: Duration.DurationInput }
-): Effect.Effect<Service.WaitResult<Array<A>>, E, R> =>
-  Effect.suspend(() => wait(s, Effect.all(effectsOf(s, effects, "waitMany"), { concurrency: "unbounded" }), options))
+): Effect.Effect<Service.WaitResult<Array<A>>, E, R> => {
+  const given = listOf(effects)
+  return Effect.suspend(() => wait(s, Effect.all(effectsOf(s, given, "waitMany"), { concurrency: "unbounded" }), options))
+}
 
 /** @internal */
 export const waitForStopped = (
