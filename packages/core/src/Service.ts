@@ -666,7 +666,7 @@ export const withStopCut: {
  * @since 0.1.0
  * @category guards
  */
-export const isService = (u: unknown): u is Service => internal.isService(u) || internal.isProxyService(u)
+export const isService = (u: unknown): u is Service => internal.isHandle(u)
 
 /**
  * mode's `ServiceProxy`: a handle whose service is made on first use, by `make`, and whose

@@ -10,5 +10,5 @@ export { type Extension, ServiceImpl, type SupervisorLink } from "./service/impl
 export type { Phase } from "./service/lifecycle.js"
 export { spreadCrash } from "./service/crash.js"
 export { checkLabel } from "./service/validate.js"
-export { isProxyService, proxy, resolve, withMade } from "./service/proxy.js"
+export { isHandle, isProxyService, proxy, resolve, withMade } from "./service/proxy.js"
 export { runsNoUserCode } from "./service/restart.js"

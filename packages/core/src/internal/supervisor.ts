@@ -10,7 +10,7 @@ import type * as Effect from "effect/Effect"
 import type * as Service from "../Service.js"
 import type { ChildSpec, Intensity, RestartType, Strategy } from "../Supervisor.js"
 import { show } from "./options.js"
-import { asImpl, isProxyService, isService, ServiceImpl, withMade } from "./service.js"
+import { asImpl, isHandle, ServiceImpl, withMade } from "./service.js"
 import { Supervision } from "./supervisor/supervision.js"
 import { strategyOf } from "./supervisor/strategy.js"
 import type { Policy } from "./supervisorPolicy.js"
@@ -35,7 +35,7 @@ export const checkServices = (services: unknown, label: string): void => {
   services.forEach((s: unknown, i) => {
     const spec = typeof s === "object" && s !== null && (s as { _tag?: unknown })._tag === "ChildSpec"
     const service = spec ? (s as { service: unknown }).service : s
-    if (!isService(service) && !isProxyService(service)) {
+    if (!isHandle(service)) {
       throw new TypeError(
         `Invalid services[${i}] of supervisor ${show(label)}: ${show(s)} (expected a service or Supervisor.child(service, options))`
       )

@@ -41,8 +41,11 @@ export interface Policy {
   readonly restart: RestartType
 }
 
+/** The options of the restart policy (a supervisor's, a group's, a Tag's `supervise`). */
+export const policyNames: ReadonlyArray<string> = ["maxRestarts", "within", "backoff", "resetBackoffAfter"]
+
 /** The options of a supervisor. */
-export const optionNames: ReadonlyArray<string> = ["maxRestarts", "within", "backoff", "resetBackoffAfter", "replacement", "restart"]
+export const optionNames: ReadonlyArray<string> = [...policyNames, "replacement", "restart"]
 
 export const decodeOptions = (label: string, options: Options): Policy => {
   checkLabel(label, "supervisor")

@@ -17,7 +17,7 @@ import type * as Service from "../../Service.js"
 import * as ServiceError from "../../ServiceError.js"
 import { crashOf } from "../../ServiceGraph.js"
 import { checkOptions, show } from "../options.js"
-import { isProxyService, isService } from "../service.js"
+import { isHandle } from "../service.js"
 import { checkLabel } from "../service/validate.js"
 import { currentRegistry, type Registry } from "./registry.js"
 
@@ -80,7 +80,7 @@ export const makeLaunchRoot = (make: Make) => (label: string): Effect.Effect<Ser
 const checkLaunch = (layer: unknown, options: LaunchOptions | undefined): LaunchOptions => {
   if (!Layer.isLayer(layer)) throw new TypeError(`Invalid layer of Service.launch: ${show(layer)} is not a Layer`)
   const checked = checkOptions(options, "Service.launch", ["label", "root"])
-  if (checked.root !== undefined && !isService(checked.root) && !isProxyService(checked.root)) {
+  if (checked.root !== undefined && !isHandle(checked.root)) {
     throw new TypeError(`Invalid root of Service.launch: ${show(checked.root)} is not a service`)
   }
   if (checked.label !== undefined) checkLabel(checked.label, "Service.launch")

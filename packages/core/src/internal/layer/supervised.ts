@@ -20,7 +20,7 @@ import * as Supervisor from "../../Supervisor.js"
 import { decodeDuration } from "../duration.js"
 import { checkOptions, show } from "../options.js"
 import { checkLabel } from "../service/validate.js"
-import { decodeOptions, optionNames } from "../supervisorPolicy.js"
+import { decodeOptions, policyNames } from "../supervisorPolicy.js"
 import { asImpl, spreadCrash } from "../service.js"
 import { currentRegistry, dependenciesOf, outsideRegistry, type Registry } from "./registry.js"
 
@@ -34,36 +34,49 @@ export interface SuperviseOptions extends Omit<Supervisor.Options, "replacement"
 const defaultCallTimeout = Duration.seconds(5)
 
 /**
- * Checks a Tag's `supervise` options when the Tag is declared: the supervisor's own options
- * (as a supervisor's constructor decodes them), `strategy`, `group` and `callTimeout`, each error
- * naming `supervise.<option>` and the service.
+ * The policy options (`maxRestarts`, `within`, ...) decoded as a supervisor's constructor
+ * decodes them, each error renamed for where they were given: `Invalid <prefix><option> of <what>:`.
+ */
+const decodePolicy = (label: string, options: Omit<Supervisor.Options, "replacement">, prefix: string, what: string): void => {
+  try {
+    decodeOptions(label, options)
+  } catch (e) {
+    if (!(e instanceof TypeError)) throw e
+    throw new TypeError(e.message.replace(/^Invalid (\w+) of supervisor [^:]*:/, `Invalid ${prefix}$1 of ${what}:`))
+  }
+}
+
+/**
+ * `Service.supervisorGroup`: its label, strategy and policy options checked when it is made.
  *
  * @internal
  */
 export const supervisorGroup = (label: string, options: unknown = {}): Service.SupervisorGroup => {
   checkLabel(label, "Service.supervisorGroup")
   const what = `Service.supervisorGroup(${show(label)})`
-  const checked = checkOptions(options as Record<string, unknown>, what, ["strategy", "maxRestarts", "within", "backoff", "resetBackoffAfter"])
+  const checked = checkOptions(options as Record<string, unknown>, what, [...policyNames, "strategy"])
   const { strategy, ...rest } = checked as SupervisorGroupOptions
   if (strategy !== undefined && strategy !== "oneForOne" && strategy !== "oneForAll" && strategy !== "restForOne") {
     throw new TypeError(`Invalid strategy of ${what}: ${show(strategy)} (expected "oneForOne", "oneForAll" or "restForOne")`)
   }
-  try {
-    decodeOptions(label, rest)
-  } catch (e) {
-    if (!(e instanceof TypeError)) throw e
-    throw new TypeError(e.message.replace(/^Invalid (\w+) of supervisor [^:]*:/, `Invalid $1 of ${what}:`))
-  }
+  decodePolicy(label, rest, "", what)
   return { _tag: "SupervisorGroup", label, strategy: strategy ?? "oneForOne", options: rest }
 }
 
 type SupervisorGroupOptions = Parameters<typeof Service.supervisorGroup>[1] & {}
 
+/**
+ * Checks a Tag's `supervise` options when the Tag is declared: the supervisor's own options
+ * (as a supervisor's constructor decodes them), `strategy`, `group` and `callTimeout`, each error
+ * naming `supervise.<option>` and the service.
+ *
+ * @internal
+ */
 export const checkSupervise = (label: string, options: unknown): void => {
   if (typeof options !== "object" || options === null) {
     throw new TypeError(`Invalid supervise of service ${label}: ${JSON.stringify(String(options))} (expected an object)`)
   }
-  checkOptions(options, `supervise of service ${label}`, [...optionNames.filter((n) => n !== "replacement"), "callTimeout", "strategy", "group"])
+  checkOptions(options, `supervise of service ${label}`, [...policyNames, "restart", "callTimeout", "strategy", "group"])
   const { callTimeout, group, strategy, ...rest } = options as SuperviseOptions
   if (strategy !== undefined && strategy !== "oneForOne" && strategy !== "restForOne") {
     throw new TypeError(
@@ -74,12 +87,7 @@ export const checkSupervise = (label: string, options: unknown): void => {
     throw new TypeError(`Invalid supervise.group of service ${label}: ${JSON.stringify(String(group))} (expected a Service.supervisorGroup)`)
   }
   if (callTimeout !== undefined) decodeDuration(callTimeout, `supervise.callTimeout of service ${label}`)
-  try {
-    decodeOptions(label, rest)
-  } catch (e) {
-    if (!(e instanceof TypeError)) throw e
-    throw new TypeError(e.message.replace(/^Invalid (\w+) of supervisor [^:]*:/, `Invalid supervise.$1 of service ${label}:`))
-  }
+  decodePolicy(label, rest, "supervise.", `service ${label}`)
 }
 
 /** The supervisor the service runs under (its parent in the tree). */

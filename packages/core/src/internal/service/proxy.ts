@@ -174,6 +174,13 @@ class ProxyImpl implements Service.Service {
 export const isProxyService = (u: unknown): u is ProxyImpl => typeof u === "object" && u !== null && ProxyTypeId in u
 
 /**
+ * A service handle of either kind: a service, or a proxy (`Service.isService`).
+ *
+ * @internal
+ */
+export const isHandle = (u: unknown): u is Service.Service => isService(u) || isProxyService(u)
+
+/**
  * `Service.proxy(label, make)`: the proxy is made now, with the current context (what `make`
  * requires); `make` runs at the proxy's first use.
  *

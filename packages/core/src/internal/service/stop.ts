@@ -33,12 +33,13 @@ import * as tree from "./tree.js"
 export const stop = (s: ServiceImpl): Effect.Effect<void> =>
   Effect.withFiberRuntime((fiber) => {
     const caller = fiber.getFiberRef(runningCodeOf)
+    const inside = caller !== undefined && tree.contains(s, caller)
     // A stop from outside the service's own code: a restart in flight gives way to it. One
     // from inside (a task's finalizer, onStop) is part of the stop the restart itself began.
-    if (caller === undefined || !tree.contains(s, caller)) s.stopsAsked++
+    if (!inside) s.stopsAsked++
     // Asked from inside the code this stop will interrupt or wait for (a task of this
     // tree, or one of its hooks): start the stop and return at once.
-    if (caller !== undefined && tree.contains(s, caller) && !lifecycle.isDown(s)) {
+    if (inside && !lifecycle.isDown(s)) {
       const l = s.lifecycle
       if (l._tag === "Stopping" || crashStopping(s)) return Effect.void
       if (l._tag !== "Running") {
@@ -53,9 +54,8 @@ export const stop = (s: ServiceImpl): Effect.Effect<void> =>
       // Uninterruptible until forked: the service is Stopping, so its stop must begin.
       return Effect.uninterruptible(stopInBackground(s, Effect.withFiberRuntime((stopper) => stopSteps(s, l.run, stopper))))
     }
-    // A restart in flight between its stop and its start (in onRestart) gives way to this
-    // stop (restart.ts) when onRestart ends; the stop does not wait for it (onRestart may be
-    // waiting for this very stop).
+    // A restart in flight in its onRestart gives way to this stop when onRestart ends
+    // (restart.ts); not waited for here: onRestart may be waiting for this very stop.
     return stopOn(s, fiber)
   })
 

@@ -64,7 +64,7 @@ export const waitFirst = <A, E, R>(
   // Read once, at the call (a generator is read once): the effect can run again.
   const given = listOf(effects)
   return Effect.scoped(Effect.gen(function*() {
-    const list = effectsOf(s, given, "waitFirst")
+    const list = effectsOf<A, E, R>(s, given, "waitFirst")
     const timeout = timeoutOf(s, "waitFirst", options)
     if (s.stopSignalled) return { done: [], results: [], stopped: true, timedOut: false }
     const first = yield* Deferred.make<void>()
@@ -102,24 +102,22 @@ export const waitFirst = <A, E, R>(
 const isIterable = (u: unknown): u is Iterable<unknown> =>
   typeof u === "object" && u !== null && typeof (u as any)[Symbol.iterator] === "function"
 
-/** The effects given, as an array when they are an iterable (else as given, for `effectsOf` to name). */
-const listOf = <T>(effects: Iterable<T>): Iterable<T> => isIterable(effects) ? Array.from(effects) : effects
+/** The effects given, read once into an array when they are an iterable (else as given, for `effectsOf` to name). */
+const listOf = <T>(effects: Iterable<T>): Array<T> | unknown => isIterable(effects) ? Array.from(effects) : effects
 
 /**
- * The effects of a `waitFirst`/`waitMany`: a non-empty iterable of effects, else a defect
- * naming the argument (with none, the wait would last until the service stops; Effect's
- * `raceAll` dies on an empty collection too).
+ * The effects of a `waitFirst`/`waitMany` (as `listOf` read them): a non-empty array of
+ * effects, else a defect naming the argument (with none, the wait would last until the
+ * service stops; Effect's `raceAll` dies on an empty collection too).
  */
 const effectsOf = <A, E, R>(
   s: ServiceImpl,
-  effects: Iterable<Effect.Effect<A, E, R>>,
+  given: Array<Effect.Effect<A, E, R>> | unknown,
   what: "waitFirst" | "waitMany"
 ): Array<Effect.Effect<A, E, R>> => {
   const bad = (why: string) => new TypeError(`Invalid effects of ${what} on service ${s.label}: ${why}`)
-  if (!isIterable(effects)) {
-    throw bad(`${show(effects)} is not an iterable of effects`)
-  }
-  const list = Array.from(effects)
+  if (!Array.isArray(given)) throw bad(`${show(given)} is not an iterable of effects`)
+  const list: Array<Effect.Effect<A, E, R>> = given
   // waitMany of none: all of none, at once.
   if (list.length === 0 && what === "waitFirst") throw bad("no effect to wait for")
   list.forEach((e, i) => {
@@ -135,7 +133,7 @@ export const waitMany = <A, E, R>(
   options?: { readonly timeout?: Duration.DurationInput }
 ): Effect.Effect<Service.WaitResult<Array<A>>, E, R> => {
   const given = listOf(effects)
-  return Effect.suspend(() => wait(s, Effect.all(effectsOf(s, given, "waitMany"), { concurrency: "unbounded" }), options))
+  return Effect.suspend(() => wait(s, Effect.all(effectsOf<A, E, R>(s, given, "waitMany"), { concurrency: "unbounded" }), options))
 }
 
 /** @internal */
