@@ -89,6 +89,32 @@ describe("health endpoints", () => {
     await stop(child)
   }, T)
 
+  it("answer /livez while a burst of observer reads walks a large tree", async () => {
+    const child = runFixture("observer-big", { OBSERVER_TOKEN: "test-token-123" })
+    const line = await child.waitFor(/Health endpoints on http:\/\/127\.0\.0\.1:\d+/)
+    await child.waitFor(/^MARK READY/)
+    const port = Number(/127\.0\.0\.1:(\d+)/.exec(line.text)![1])
+    let answered = 0
+    const reads = Array.from({ length: 30 }, () =>
+      fetch(`http://127.0.0.1:${port}/observer/state`).then((r) => {
+        answered++
+        return r.arrayBuffer()
+      }))
+    expect(await get(port, "/livez")).toEqual({ status: 200, body: "ok\n" })
+    expect(answered).toBeLessThan(30)
+    await Promise.all(reads)
+    await stop(child)
+  }, T)
+
+  it("answer CONNECT with 405 instead of dropping the connection", async () => {
+    const { child, port } = await start()
+    const answer = await raw(port, "CONNECT 127.0.0.1:80 HTTP/1.1\r\nHost: 127.0.0.1:80\r\n\r\n")
+    expect(answer).toMatch(/^HTTP\/1\.1 405 Method Not Allowed\r\n/)
+    expect(answer).toMatch(/allow: GET, HEAD\r\n/)
+    expect((await get(port, "/livez")).status).toBe(200)
+    await stop(child)
+  }, T)
+
   it("serve /healthz as compact JSON", async () => {
     const { child, port } = await start({ WIDE: "300" })
     const health = await get(port, "/healthz")

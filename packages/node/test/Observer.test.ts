@@ -41,6 +41,17 @@ const openStream = (port: number) =>
     })
   })
 
+/** Sends a CONNECT request; resolves with what comes back before the server closes the socket. */
+export const connectRequest = (port: number): Promise<string> =>
+  new Promise((resolve) => {
+    const socket = net.connect(port, "127.0.0.1", () => socket.write("CONNECT 127.0.0.1:80 HTTP/1.1\r\nHost: 127.0.0.1:80\r\n\r\n"))
+    let data = ""
+    socket.setEncoding("utf8")
+    socket.on("data", (chunk: string) => (data += chunk))
+    socket.on("error", () => resolve(data))
+    socket.on("close", () => resolve(data))
+  })
+
 /** A port that was free a moment ago (for a server whose port cannot be read back). */
 const freePort = Effect.async<number>((resume) => {
   const server = net.createServer().listen(0, "127.0.0.1", () => {
@@ -190,5 +201,40 @@ describe("Observer.serve", () => {
     expect(() => Observer.handler([], null as never)).toThrow(/^Invalid options: "null" \(expected an object\)/)
     expect(() => Observer.layer(app, undefined as never)).toThrow(/^Invalid options: "undefined" \(expected an object with the server's port/)
     expect(() => Observer.layer(app, null as never)).toThrow(/^Invalid options: "null" \(expected an object\)/)
+    // an option it does not know (a typo) is refused, not ignored
+    expect(() => Observer.layer(app, { port: 0, hots: "x" } as never)).toThrow(/Unknown option "hots" of Observer\.serve or Observer\.layer/)
+    expect(() => Observer.handler([], { maxClient: 3 } as never)).toThrow(/Unknown option "maxClient" of Observer\.handler \(known: actions/)
+    expect(() => Observer.layer(app, { port: 0, actions: { token: "12345678", tokn: "x" } } as never)).toThrow(
+      /Unknown option "tokn" of actions/
+    )
+    expect(() => Observer.layer(app, { port: 0, actions: "12345678" } as never)).toThrow(/^Invalid actions: "12345678"/)
+    expect(() => Worker.runMain({ health: { port: 9090, readyness: "roots" } as never })).toThrow(/Unknown option "readyness" of health/)
+    expect(() => Worker.runMain({ health: { port: 9090, observer: { action: { token: "12345678" } } } as never })).toThrow(
+      /Unknown option "action" of health\.observer/
+    )
   })
+
+  it.effect("a service added since the last round is found by its id", () =>
+    Testing.leakFree(Effect.scoped(Effect.gen(function*() {
+      const { app } = yield* tree
+      const port = yield* Observer.serve(app, { port: 0, actions: { token } })
+      // Added after the observer's last round (no TestClock move since): not in its view yet.
+      const late = yield* app.addRuntimeDependency(yield* Service.make("Late"))
+      const figures = yield* request(port, "GET", `/observer/service?id=${late.id}`)
+      expect(figures.status).toBe(200)
+      expect(JSON.parse(figures.body)).toMatchObject({ id: late.id, path: "App/Late" })
+      const stop = yield* request(port, "POST", `/observer/actions/stop?id=${late.id}`, { "x-observer-token": token })
+      expect(stop.status).toBe(202)
+    }))))
+
+  it.effect("CONNECT is answered 405, not dropped", () =>
+    Testing.leakFree(Effect.scoped(Effect.gen(function*() {
+      const { app } = yield* tree
+      const port = yield* Observer.serve(app, { port: 0 })
+      const answer = yield* Effect.promise(() => connectRequest(port))
+      expect(answer).toMatch(/^HTTP\/1\.1 405 Method Not Allowed\r\n/)
+      expect(answer).toMatch(/allow: GET, HEAD, POST/)
+      // The server still answers.
+      expect((yield* request(port, "GET", "/observer/state")).status).toBe(200)
+    }))))
 })

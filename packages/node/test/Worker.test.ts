@@ -99,6 +99,27 @@ describe("Worker.runMain", () => {
     expect(child.output()).toContain("[Worker] SIGINT received while stopping (after SIGINT): exiting at once with code 130")
   }, T)
 
+  it("a crash whose stop outlives the deadline is still reported, with its cause, before exiting 124", async () => {
+    const child = runFixture("crashHung")
+    expect((await child.exited).code).toBe(Worker.ExitCode.shutdownTimeout)
+    const out = child.output()
+    expect(out).toMatch(/\[Worker\] Service App\/Child crashed\n/)
+    expect(out).toMatch(/Error: ingest failed: offset out of range\n\s+at /)
+    // Told once, before the deadline's own line.
+    expect(out.match(/Service App\/Child crashed/g)?.length).toBe(1)
+    expect(out.indexOf("Service App/Child crashed")).toBeLessThan(out.indexOf("Shutdown did not finish within 1s"))
+  }, T)
+
+  it("a start stuck in uninterruptible code past the grace is named as not finished", async () => {
+    const child = runFixture("crashHung", { CRASH_HUNG: "start" })
+    await child.waitFor(/^MARK start hangs/)
+    child.signal("SIGTERM")
+    expect((await child.exited).code).toBe(Worker.ExitCode.shutdownTimeout)
+    const out = child.output()
+    expect(out).toMatch(/Not finished within shutdownGrace 500ms: the start of App/)
+    expect(out).not.toMatch(/What was left finished/)
+  }, T)
+
   it("the shutdown deadline interrupts a hung stop, names the stuck service and exits 124", async () => {
     const child = runFixture("hung", { HUNG_TIMEOUT: "1 second" })
     await ready(child)
@@ -161,6 +182,14 @@ describe("Worker.runMain", () => {
     const child = runFixture("blocking")
     const warning = await child.waitFor(/Event loop blocked/)
     expect(warning.text).toMatch(/blockingTimeout 200ms\): held by App\/Hog task crunch \(fiber #\d+\) for \d/)
+    child.signal("SIGTERM")
+    expect((await child.exited).code).toBe(0)
+  }, T)
+
+  it("the blocking detector names a task that ended in the slice that blocked", async () => {
+    const child = runFixture("blocking", { BLOCKING_THEN_END: "1" })
+    const warning = await child.waitFor(/Event loop blocked/)
+    expect(warning.text).toMatch(/held by App\/Hog task crunch \(fiber #\d+\) for \d/)
     child.signal("SIGTERM")
     expect((await child.exited).code).toBe(0)
   }, T)

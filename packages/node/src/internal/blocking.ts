@@ -50,6 +50,18 @@ export class SliceMonitor extends Supervisor.AbstractSupervisor<void> {
   }
 
   override onSuspend<A, E>(fiber: Fiber.RuntimeFiber<A, E>): void {
+    this.sliceEnds(fiber)
+  }
+
+  /**
+   * A fiber's last slice ends with it: Effect tells its end (`onEnd`, an observer of the
+   * exit) before the suspension that closes the slice, so the slice is measured there.
+   */
+  override onEnd<A, E>(_value: Exit.Exit<A, E>, fiber: Fiber.RuntimeFiber<A, E>): void {
+    this.sliceEnds(fiber)
+  }
+
+  private sliceEnds(fiber: Fiber.RuntimeFiber<unknown, unknown>): void {
     if (this.current !== fiber) return
     this.current = undefined
     const millis = performance.now() - this.since
@@ -60,10 +72,6 @@ export class SliceMonitor extends Supervisor.AbstractSupervisor<void> {
       service: annotation(fiber, "servicePath"),
       task: annotation(fiber, "task")
     })
-  }
-
-  override onEnd<A, E>(_value: Exit.Exit<A, E>, fiber: Fiber.RuntimeFiber<A, E>): void {
-    if (this.current === fiber) this.current = undefined
   }
 
   drain(): Array<Slice> {

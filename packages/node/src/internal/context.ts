@@ -32,6 +32,8 @@ export interface Ctx {
   rootScope: Scope.CloseableScope | undefined
   /** Whether the root's resources were released (by the body, or by the deadline's grace). */
   released: "no" | "releasing" | "done"
+  /** Whether the failure (a crash, a failed start, a root that could not be made) was logged. */
+  failureReported: boolean
 }
 
 export const beginStop = (ctx: Ctx): Effect.Effect<void> =>

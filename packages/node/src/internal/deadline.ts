@@ -35,7 +35,9 @@ const unfinished = (ctx: Ctx, body: Fiber.RuntimeFiber<number>): Effect.Effect<A
   Effect.map(ctx.roots.stuck, (stuck) => {
     const out = [...stuck]
     if (ctx.released !== "done") out.push("the release of the root's resources")
-    if (ctx.roots.all.length === 0 && body.unsafePoll() === null) out.push(ctx.activity)
+    // Nothing else named and the body still running: what it was doing (a make, a build,
+    // a start stuck in uninterruptible code once its services' phases moved on).
+    if (out.length === 0 && body.unsafePoll() === null) out.push(ctx.activity)
     return out
   })
 
@@ -56,7 +58,9 @@ export const watchdog = (
   timeout: Duration.Duration,
   grace: Duration.Duration,
   exitCode: number,
-  writeStderr: (text: string) => void
+  writeStderr: (text: string) => void,
+  /** Reports a crash recorded before the deadline that the body did not get to report. */
+  reportCrash: Effect.Effect<void>
 ): Effect.Effect<number> =>
   Effect.gen(function*() {
     yield* Effect.raceFirst(Effect.asVoid(stopRequested(ctx)), Deferred.await(ctx.stopBegan))
@@ -64,6 +68,9 @@ export const watchdog = (
     ctx.deadlinePassed = true
     // The stop steps in flight are cut now; what follows them runs in the grace.
     yield* Deferred.succeed(ctx.deadline, undefined)
+    // A crash whose stop outlived the deadline: the body, stuck in that stop or interrupted
+    // in the grace, may never report it.
+    yield* reportCrash
     const stuck = yield* ctx.roots.stuck
     const named = stuck.length > 0 ? stuck.join(", ") : `(no service: ${ctx.activity})`
     yield* Effect.logError(

@@ -19,6 +19,7 @@ import type * as Scope from "effect/Scope"
 import { type HealthCheck, ServiceGraph } from "@effect-mode/core"
 import * as http from "node:http"
 import type { AddressInfo } from "node:net"
+import type { Duplex } from "node:stream"
 import type { Handler as Observer } from "./observer/handler.js"
 import type { ResolvedHealth } from "./options.js"
 import type { Roots } from "./roots.js"
@@ -244,8 +245,14 @@ const yielding = Scheduler.timer(0)
 
 const answer = (ctx: HealthContext, admission: Admission, ex: Exchange, observer?: Observer): Effect.Effect<void> => {
   const { req } = ex
-  // The observer's page, stream and actions (POST) answer for themselves.
-  if (observer?.owns(req.url)) return observer.handle(req, ex.res)
+  // The observer's page, stream and actions (POST) answer for themselves, admitted as the
+  // shared work is (its reads of the state share its rounds).
+  if (observer?.owns(req.url)) {
+    return Effect.flatMap(
+      admission.run("shared", Effect.as(observer.handle(req, ex.res), undefined)),
+      (busy) => busy === undefined ? Effect.void : write(ex, busy)
+    )
+  }
   if (req.method !== "GET" && req.method !== "HEAD") {
     return write(ex, { ...text(405, "method not allowed: GET or HEAD"), headers: { allow: "GET, HEAD" } })
   }
@@ -262,6 +269,21 @@ const answer = (ctx: HealthContext, admission: Admission, ex: Exchange, observer
       )
     )
   )
+}
+
+/**
+ * Answers `CONNECT` (which Node hands to a `connect` listener instead of the request
+ * callback, and drops when there is none) with 405 and closes the connection.
+ */
+export const refuseConnect = (server: http.Server, allow: string): void => {
+  server.on("connect", (_req: http.IncomingMessage, socket: Duplex) => {
+    socket.on("error", () => {})
+    const body = `method not allowed: CONNECT (allowed: ${allow})\n`
+    socket.end(
+      `HTTP/1.1 405 Method Not Allowed\r\nallow: ${allow}\r\ncontent-type: text/plain; charset=utf-8\r\n` +
+        `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`
+    )
+  })
 }
 
 /**
@@ -284,6 +306,7 @@ export const serve = (
       res.on("error", () => {})
       queue.unsafeOffer({ req, res })
     })
+    refuseConnect(server, "GET, HEAD")
     const port = yield* Effect.acquireRelease(
       Effect.async<number, Error>((resume) => {
         const onError = (error: Error) => resume(Effect.fail(error))

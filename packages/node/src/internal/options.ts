@@ -8,7 +8,7 @@ import * as LogLevel from "effect/LogLevel"
 import * as Option from "effect/Option"
 import type { ServiceGraph } from "@effect-mode/core"
 import type * as Worker from "../Worker.js"
-import { type Config as ObserverConfig, resolve as resolveObserver } from "./observer/options.js"
+import { checkKeys, type Config as ObserverConfig, resolve as resolveObserver } from "./observer/options.js"
 
 /** Which services `/readyz` follows, once checked: a function giving the reasons not to be ready. */
 export type ReadinessPolicy = (services: ReadonlyArray<ServiceGraph.Snapshot>) => ReadonlyArray<string>
@@ -120,6 +120,8 @@ const optionNames: ReadonlyArray<string> = [
   "health"
 ]
 
+const healthNames: ReadonlyArray<string> = ["port", "host", "readiness", "observer"]
+
 const unsettled = (s: ServiceGraph.Snapshot): boolean =>
   s.state === "starting" || s.state === "stopping" || s.state === "crashed" || s.state === "init"
 
@@ -140,6 +142,7 @@ const policies: Record<"all" | "roots", ReadinessPolicy> = {
 const decodeHealth = (input: unknown): ResolvedHealth | undefined => {
   if (input === undefined) return undefined
   if (!isObject(input)) throw bad("health", input, "an object such as { port: 9090 }, or leave it out")
+  checkKeys(input, healthNames, "health")
   const { host, port, readiness } = input
   if (typeof port !== "number" || !Number.isInteger(port) || port < 0 || port > 65535) {
     throw bad("health.port", port, "an integer from 0 to 65535; 0 picks a free port")
@@ -178,11 +181,7 @@ export const resolve = (input: unknown, env: NodeJS.ProcessEnv): Resolved => {
     throw bad("options of Worker.runMain", input, "an object such as { shutdownTimeout: \"20 seconds\" }, or none")
   }
   const options: Worker.Options = input ?? {}
-  for (const key of Object.keys(options)) {
-    if (!optionNames.includes(key)) {
-      throw new TypeError(`Unknown option ${JSON.stringify(key)} of Worker.runMain (known: ${optionNames.join(", ")})`)
-    }
-  }
+  checkKeys(options, optionNames, "Worker.runMain")
   const dumpSignal = options.dumpSignal === undefined ? "SIGUSR2" : options.dumpSignal
   if (dumpSignal !== null && dumpSignal !== "SIGUSR2" && dumpSignal !== "SIGUSR1") {
     throw bad("dumpSignal", dumpSignal, "\"SIGUSR2\", \"SIGUSR1\" or null")

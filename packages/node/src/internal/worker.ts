@@ -89,8 +89,17 @@ const reportFailure = (ctx: Ctx, headline: string, cause: Cause.Cause<unknown>):
   const why = chain.length === 0 ? "" : ` (${chain.join(", because ")})`
   // Past the deadline the exit code is the deadline's, said by the watchdog.
   const exiting = ctx.deadlinePassed ? "" : `; exiting with code ${ExitCode.failure}`
+  ctx.failureReported = true
   return Effect.as(Effect.logError(`[Worker] ${headline}${why}${exiting}`, root), ExitCode.failure)
 }
+
+/** A crash recorded in the tree, told as the worker tells it (`outcome`), once. */
+const reportCrash = (ctx: Ctx): Effect.Effect<void> =>
+  Effect.flatMap(ctx.roots.crash, (crash) => {
+    if (crash === undefined || ctx.failureReported) return Effect.void
+    const verb = asWrapped(crash.cause)?._tag === "StartFailed" ? "failed to start" : "crashed"
+    return Effect.asVoid(reportFailure(ctx, `Service ${crash.origin} ${verb}`, crash.cause))
+  })
 
 /**
  * The exit code once the stop completed: 1 when the tree crashed, its start failed or the
@@ -99,6 +108,8 @@ const reportFailure = (ctx: Ctx, headline: string, cause: Cause.Cause<unknown>):
  */
 const outcome = (ctx: Ctx, failure: Cause.Cause<unknown> | undefined, what: string): Effect.Effect<number> =>
   Effect.flatMap(ctx.roots.crash, (crash) => {
+  // Told already by the deadline (the stop of a crashed tree outlived it).
+  if (ctx.failureReported) return Effect.succeed(ExitCode.failure)
   if (crash !== undefined) {
     const verb = failure !== undefined || asWrapped(crash.cause)?._tag === "StartFailed" ? "failed to start" : "crashed"
     // A failed start's own error says which service under the root failed to start (its
@@ -224,7 +235,8 @@ export const program = (root: Root, options: Resolved, state: ProcessState): Eff
       deadline: yield* Deferred.make<void>(),
       activity: "the start of the worker",
       rootScope: undefined,
-      released: "no"
+      released: "no",
+      failureReported: false
     }
     yield* Effect.forkScoped(announceStop(ctx, options))
     yield* Effect.forkScoped(dumpLoop(ctx))
@@ -265,7 +277,7 @@ export const program = (root: Root, options: Resolved, state: ProcessState): Eff
     // Past the deadline the watchdog decides (the body may end interrupted by its grace).
     const code = yield* Effect.raceFirst(
       Effect.flatMap(Fiber.await(running), (exit) => ctx.deadlinePassed ? Effect.never : exit),
-      watchdog(ctx, running, options.shutdownTimeout, options.shutdownGrace, ExitCode.shutdownTimeout, writeStderr)
+      watchdog(ctx, running, options.shutdownTimeout, options.shutdownGrace, ExitCode.shutdownTimeout, writeStderr, reportCrash(ctx))
     )
     if (running.unsafePoll() !== null) yield* Scope.close(bodyScope, Exit.void)
     return code

@@ -10,7 +10,7 @@ import type * as http from "node:http"
 import type { Service } from "@effect-mode/core"
 import type { Config } from "./options.js"
 import { handle, owns } from "./routes.js"
-import { make } from "./state.js"
+import { make, yielding } from "./state.js"
 
 export interface Handler {
   /** Whether the request's target is the observer's (`/observer` or under it). */
@@ -26,5 +26,6 @@ export const makeHandler = (
   Effect.gen(function*() {
     const state = yield* make(roots, config)
     const running = yield* FiberSet.make()
-    return { owns, handle: (req, res) => handle(state, running, req, res) }
+    // Its work yields to the event loop, as its rounds do.
+    return { owns, handle: (req, res) => Effect.withScheduler(handle(state, running, req, res), yielding) }
   })

@@ -36,9 +36,25 @@ const flag = (what: string, value: boolean | undefined): boolean => {
   return value ?? false
 }
 
+/** Refuses a key of `input` not in `known`, naming it, where it was given and the known ones. */
+export const checkKeys = (input: object, known: ReadonlyArray<string>, where: string): void => {
+  for (const key of Object.keys(input)) {
+    if (!known.includes(key)) {
+      throw new TypeError(`Unknown option ${JSON.stringify(key)} of ${where} (known: ${known.join(", ")})`)
+    }
+  }
+}
+
+const optionNames: ReadonlyArray<string> = ["actions", "interval", "maxClients", "feedSize", "allowRemote"]
+const serverNames: ReadonlyArray<string> = [...optionNames, "port", "host"]
+
 const actions = (prefix: string, input: Observer.Options["actions"]): Config["actions"] => {
   if (input === undefined) return null
-  const token = (input as { token?: unknown } | null)?.token
+  if (typeof input !== "object" || input === null || Array.isArray(input)) {
+    throw bad(`${prefix}actions`, input, "an object such as { token: \"a-long-secret\" }")
+  }
+  checkKeys(input, ["token"], `${prefix}actions`)
+  const token = (input as { token?: unknown }).token
   if (typeof token !== "string" || token.length < 8 || /\s/.test(token)) {
     throw bad(`${prefix}actions.token`, token, "a string of at least 8 characters without spaces")
   }
@@ -55,7 +71,11 @@ const interval = (prefix: string, input: Duration.DurationInput | undefined): nu
 }
 
 /** `prefix` names where the options were given, e.g. `"health.observer."` for the Worker's. */
-export const resolve = (options: Observer.Options | undefined, prefix = ""): Config => resolveChecked(objectOf(options, prefix), prefix)
+export const resolve = (options: Observer.Options | undefined, prefix = ""): Config => {
+  const checked = objectOf(options, prefix)
+  checkKeys(checked, optionNames, prefix === "" ? "Observer.handler" : prefix.replace(/\.$/, ""))
+  return resolveChecked(checked, prefix)
+}
 
 /** The options object itself: none is `{}`; null, an array or a string is refused, naming them. */
 const objectOf = <O extends object>(options: O | undefined, prefix: string): O => {
@@ -79,6 +99,7 @@ const resolveChecked = (options: Observer.Options, prefix: string): Config => ({
 export const resolveServer = (serverOptions: Observer.ServerOptions): ServerConfig => {
   if (serverOptions === undefined) throw bad("options", serverOptions, "an object with the server's port, such as { port: 9100 }")
   const options = objectOf(serverOptions, "")
+  checkKeys(options, serverNames, "Observer.serve or Observer.layer")
   const { host, port } = options
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     throw bad("port", port, "an integer from 0 to 65535; 0 picks a free port")
@@ -88,5 +109,6 @@ export const resolveServer = (serverOptions: Observer.ServerOptions): ServerConf
   }
   // Bound to every interface on purpose: answering remote clients is what was asked.
   const remote = host !== undefined && host !== "127.0.0.1" && host !== "::1" && host !== "localhost"
-  return { ...resolve({ ...options, allowRemote: options.allowRemote ?? remote }), port, host: host ?? "127.0.0.1" }
+  const { host: _host, port: _port, ...observer } = options
+  return { ...resolve({ ...observer, allowRemote: options.allowRemote ?? remote }), port, host: host ?? "127.0.0.1" }
 }

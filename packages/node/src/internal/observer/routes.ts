@@ -66,15 +66,19 @@ const actionEffect = (action: Action, service: Service.Service): Effect.Effect<u
   }
 }
 
+type Target = Reply | { readonly service: Service.Service; readonly id: number; readonly path: string }
+
 /** The service `?id=N` names, or the reply that says why there is none (400, 404). */
-const target = (state: State, url: URL): Reply | { readonly service: Service.Service; readonly id: number; readonly path: string } => {
+const target = (state: State, url: URL): Effect.Effect<Target> => {
   const raw = url.searchParams.get("id")
   // Ids are positive integers: "" or " " is not 0.
   const id = raw === null || !/^\d+$/.test(raw) ? NaN : Number(raw)
-  if (!Number.isInteger(id)) return text(400, `bad or missing id: ${JSON.stringify(raw)} (expected ?id=<service id>)`)
-  const service = state.services.get(id)
-  if (service === undefined) return text(404, `no service with id ${id}`)
-  return { service, id, path: state.views.get(id)?.view.path ?? service.label }
+  if (!Number.isInteger(id)) return Effect.succeed(text(400, `bad or missing id: ${JSON.stringify(raw)} (expected ?id=<service id>)`))
+  return Effect.flatMap(state.lookup(id), (service): Effect.Effect<Target> => {
+    if (service === undefined) return Effect.succeed(text(404, `no service with id ${id}`))
+    const known = state.views.get(id)?.view.path
+    return Effect.map(known === undefined ? service.beacon.path : Effect.succeed(known), (path) => ({ service, id, path }))
+  })
 }
 
 const serviceAction = (
@@ -82,23 +86,27 @@ const serviceAction = (
   running: FiberSet.FiberSet,
   action: Action,
   url: URL
-): Effect.Effect<Reply> => {
-  const found = target(state, url)
-  if ("status" in found) return Effect.succeed(found)
-  const { id, path, service } = found
-  const run = actionEffect(action, service).pipe(
-    Effect.catchAllCause((cause) => Effect.logWarning(`[Observer] ${action} of ${path} failed`, cause))
-  )
-  return Effect.zipRight(
-    Effect.zipRight(Effect.logWarning(`[Observer] ${action} of ${path} requested`), FiberSet.run(running, run)),
-    Effect.succeed(json(202, { accepted: action, id, path }))
-  )
-}
+): Effect.Effect<Reply> =>
+  Effect.flatMap(target(state, url), (found) => {
+    if ("status" in found) return Effect.succeed(found)
+    const { id, path, service } = found
+    const run = actionEffect(action, service).pipe(
+      Effect.catchAllCause((cause) => Effect.logWarning(`[Observer] ${action} of ${path} failed`, cause)),
+      // The observer's requests run on a scheduler that yields to the event loop; what a
+      // restart forks (the service's tasks) runs on the program's own.
+      Effect.withScheduler(state.scheduler)
+    )
+    return Effect.zipRight(
+      Effect.zipRight(Effect.logWarning(`[Observer] ${action} of ${path} requested`), FiberSet.run(running, run)),
+      Effect.succeed(json(202, { accepted: action, id, path }))
+    )
+  })
 
-const stats = (state: State, url: URL): Effect.Effect<Reply> => {
-  const found = target(state, url)
-  return "status" in found ? Effect.succeed(found) : Effect.map(statsOf(found.service, found.path), (s) => json(200, s))
-}
+const stats = (state: State, url: URL): Effect.Effect<Reply> =>
+  Effect.flatMap(
+    target(state, url),
+    (found) => "status" in found ? Effect.succeed(found) : Effect.map(statsOf(found.service, found.path), (s) => json(200, s))
+  )
 
 const dump = (state: State): Effect.Effect<Reply> =>
   Effect.flatMap(state.roots, (roots) =>

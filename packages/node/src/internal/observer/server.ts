@@ -12,7 +12,7 @@ import * as http from "node:http"
 import { once } from "node:events"
 import type { AddressInfo } from "node:net"
 import type { Service } from "@effect-mode/core"
-import { urlHost } from "../health.js"
+import { refuseConnect, urlHost } from "../health.js"
 import { type Handler, makeHandler } from "./handler.js"
 import type { ServerConfig } from "./options.js"
 
@@ -56,6 +56,7 @@ export const serve = (
       if (handler.owns(req.url)) answer(handler.handle(req, res))
       else outside(req, res)
     })
+    refuseConnect(server, "GET, HEAD, POST")
     const port = yield* listen(server, config)
     yield* Effect.log(`[Observer] http://${urlHost(config.host)}:${port}/observer`)
     return port

@@ -7,8 +7,13 @@
  */
 import * as Cause from "effect/Cause"
 import * as Clock from "effect/Clock"
+import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as FiberId from "effect/FiberId"
 import * as FiberMap from "effect/FiberMap"
+import * as FiberRef from "effect/FiberRef"
+import * as Scheduler from "effect/Scheduler"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import { type Service, ServiceGraph, Supervisor } from "@effect-mode/core"
@@ -31,6 +36,9 @@ const vitalsOf = (v: NodeView): Vitals => ({
   crash: v.crash
 })
 
+/** Each yield of the observer's fibers is a turn of the event loop. */
+export const yielding = Scheduler.timer(0)
+
 /** Rounds without a change after which a comment line keeps proxies from closing the stream. */
 const pingEvery = 30
 
@@ -51,13 +59,17 @@ export class State {
   /** Whether the first round was taken: services found after it are new, their whole story is told. */
   private begun = false
   private readonly lock = Effect.unsafeMakeSemaphore(1)
+  /** The round callers wait for that has not begun yet, if any. */
+  private queued: Deferred.Deferred<void> | undefined = undefined
   readonly feed: Feed
   readonly clients: Clients
 
   constructor(
     readonly roots: Effect.Effect<ReadonlyArray<Service.Service>>,
     readonly config: Config,
-    private readonly watching: FiberMap.FiberMap<number>
+    private readonly watching: FiberMap.FiberMap<number>,
+    /** The scheduler of the program that made the observer: actions on its services run on it. */
+    readonly scheduler: Scheduler.Scheduler
   ) {
     this.feed = new Feed(config.feedSize)
     this.clients = new Clients({ max: config.maxClients, maxBuffered: config.maxBuffered })
@@ -112,6 +124,21 @@ export class State {
     return Stream.runForEach(service.stateChanges, (state) => this.reading(service, state))
   }
 
+  /**
+   * The service of id `id`: the last round's, else one found in the trees now (a service
+   * added, or the trees made, since the last round).
+   */
+  lookup(id: number): Effect.Effect<Service.Service | undefined> {
+    return Effect.suspend(() => {
+      const known = this.services.get(id)
+      if (known !== undefined) return Effect.succeed(known)
+      return Effect.map(
+        Effect.flatMap(this.roots, (roots) => Effect.forEach(roots, ServiceGraph.walk)),
+        (trees) => trees.flat().find((s) => s.id === id)
+      )
+    })
+  }
+
   /** The timer's round: only `follow` but one in `idleEvery` while no page is connected. */
   get tick(): Effect.Effect<void> {
     return Effect.suspend(() =>
@@ -136,14 +163,44 @@ export class State {
         if (this.begun && !this.vitals.has(s.id)) {
           this.vitals.set(s.id, { id: s.id, path: yield* s.beacon.path, state: "init", restartCount: 0, crash: null })
         }
-        yield* FiberMap.run(this.watching, s.id, this.watch(s))
+        // On the program's scheduler: a state change is read as soon as it is published
+        // (the rounds run on one that yields to the event loop; a late reading would tell
+        // the change with the figures of a later one).
+        yield* FiberMap.run(this.watching, s.id, Effect.withScheduler(this.watch(s), this.scheduler))
       }
     })
   }
 
-  /** One round (one at a time): snapshot, compare, follow new services, send what changed. */
+  /**
+   * A round that begins after this call (one at a time): what a reader of the state, or a
+   * page that connects, waits for. Callers that arrive while one is waiting to begin share
+   * it, so a burst of requests costs two rounds, not one each.
+   */
   get round(): Effect.Effect<void> {
-    return this.lock.withPermits(1)(Effect.gen(this, function*() {
+    return Effect.uninterruptibleMask((restore) =>
+      Effect.suspend(() => {
+        const queued = this.queued
+        if (queued !== undefined) return restore(Deferred.await(queued))
+        const mine = Deferred.unsafeMake<void>(FiberId.none)
+        this.queued = mine
+        const begins = Effect.suspend(() => {
+          // It begins: a caller from now on waits for the next one.
+          if (this.queued === mine) this.queued = undefined
+          return this.roundNow
+        })
+        return Effect.flatMap(Effect.exit(restore(this.lock.withPermits(1)(begins))), (exit) => {
+          if (this.queued === mine) this.queued = undefined
+          // Whoever shares it is not interrupted with the caller that ran it.
+          Deferred.unsafeDone(mine, Exit.isInterrupted(exit) ? Exit.void : exit)
+          return exit
+        })
+      })
+    )
+  }
+
+  /** One round: snapshot, compare, follow new services, send what changed. */
+  private get roundNow(): Effect.Effect<void> {
+    return Effect.gen(this, function*() {
       const roots = yield* this.roots
       const snapshots = yield* Effect.forEach(roots, ServiceGraph.snapshot)
       const all = (yield* Effect.forEach(roots, ServiceGraph.walk)).flat()
@@ -168,7 +225,7 @@ export class State {
         this.quiet = 0
         this.clients.broadcast(": ping\n\n")
       }
-    }))
+    })
   }
 }
 
@@ -179,10 +236,14 @@ export const make = (
 ): Effect.Effect<State, never, Scope.Scope> =>
   Effect.gen(function*() {
     const watching = yield* FiberMap.make<number>()
-    const state = new State(roots, config, watching)
+    const state = new State(roots, config, watching, yield* FiberRef.get(FiberRef.currentScheduler))
     yield* Effect.addFinalizer(() => Effect.sync(() => state.clients.closeAll()))
     yield* state.round
     const logged = Effect.catchAllCause(state.tick, (cause) => Effect.logWarning("[Observer] A round of snapshots failed", cause))
-    yield* Effect.forkScoped(Effect.forever(Effect.zipRight(Effect.sleep(config.intervalMillis), logged)))
+    // On a scheduler that yields to the event loop: a round over thousands of services
+    // does not hold up the requests the server reads meanwhile.
+    yield* Effect.forkScoped(
+      Effect.withScheduler(Effect.forever(Effect.zipRight(Effect.sleep(config.intervalMillis), logged)), yielding)
+    )
     return state
   })
