@@ -911,9 +911,11 @@ export type TagContext<Make> = Exclude<
 type ScopedError<X> = X extends Effect.Effect<any, infer E, any> ? E : never
 type ScopedContext<X> = X extends Effect.Effect<any, any, infer R> ? R : never
 type Deps<Make> = Make extends { readonly dependencies: ReadonlyArray<infer L> } ? L : never
-type LayerOut<L> = L extends Layer.Layer<infer ROut, any, any> ? ROut : never
-type LayerError<L> = L extends Layer.Layer<any, infer E, any> ? E : never
-type LayerIn<L> = L extends Layer.Layer<any, any, infer RIn> ? RIn : never
+// Inferred in every position: a layer that provides nothing (`Layer<never, E, R>`, e.g.
+// `Layer.effectDiscard`) is not a `Layer<any, ...>` (ROut is contravariant in `Layer`).
+type LayerOut<L> = L extends Layer.Layer<infer ROut, infer _E, infer _R> ? ROut : never
+type LayerError<L> = L extends Layer.Layer<infer _ROut, infer E, infer _R> ? E : never
+type LayerIn<L> = L extends Layer.Layer<infer _ROut, infer _E, infer RIn> ? RIn : never
 
 /**
  * The class `Service.Tag` returns: a `Context` tag whose service is `Self` (the typed API),

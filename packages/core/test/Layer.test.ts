@@ -1,5 +1,5 @@
 import { describe, expect } from "@effect/vitest"
-import { Cause, Deferred, Effect, Exit, Fiber, Layer, Option, Stream, TestClock } from "effect"
+import { Cause, Deferred, Effect, Exit, Fiber, Layer, Option, Schedule, Stream, TestClock } from "effect"
 import { Service, ServiceError, ServiceGraph } from "@effect-mode/core"
 import { it } from "./support/it.js"
 import { type Captured, captureLogs } from "./support/logs.js"
@@ -409,8 +409,12 @@ describe("Service.Tag and Service.launch", () => {
       expect(snap.children.every((c) => c.state === "running")).toBe(true)
       yield* Fiber.interrupt(fiber)
       expect(yield* root.state).toBe("shutdown")
-      expect((yield* ServiceGraph.walk(root)).length).toBe(4)
+      // The launch's services were released and left the root; the root's own tree stays.
+      expect((yield* ServiceGraph.walk(root)).map((s) => s.label)).toEqual(["Legacy", "Sidecar"])
       for (const s of yield* ServiceGraph.walk(root)) expect(yield* s.state).toBe("shutdown")
+      expect(yield* parent!.state).toBe("shutdown")
+      // Its child, added from scoped, belonged to that run: stopped and taken off with it.
+      expect(yield* parent!.beacon.children).toEqual([])
     }))
   it.effect("as in Effect.Service, the API is built with effect, sync or succeed instead of scoped (at every start), and accessors: true reads it through the class", () =>
     Effect.gen(function*() {
@@ -489,5 +493,149 @@ describe("Service.Tag and Service.launch", () => {
       }) {}
       yield* Effect.provide(TestClock.adjust("1 millis"), Parent.Default)
       expect(seen).toEqual(["onStart Child", "task Child", "parent Parent true"])
+    }))
+
+  it.effect("a start that failed leaves the launch's tree: after Layer.retry, only the attempt that came up is there", () =>
+    Effect.gen(function*() {
+      let attempts = 0
+      let db: Service.Service | undefined
+      class Db extends Service.Tag<Db>()("Db", {
+        scoped: Effect.gen(function*() {
+          db = yield* Service.Current
+          return ++attempts < 3 ? yield* Effect.fail("not up yet") : {}
+        })
+      }) {}
+      const launch = yield* Effect.fork(Service.launch(Db.Default.pipe(Layer.retry(Schedule.spaced("1 second")))))
+      yield* TestClock.adjust("3 seconds")
+      const root = yield* ServiceGraph.snapshot(yield* ServiceGraph.root(db!))
+      yield* Fiber.interrupt(launch)
+      expect(attempts).toBe(3)
+      expect(root.state).toBe("running")
+      expect(root.children.map((c) => `${c.label}:${c.state}`)).toEqual(["Db:running"])
+    }))
+
+  it.effect("a restart of a Tag service while the layer is still being built is not a stop: the program goes on", () =>
+    Effect.gen(function*() {
+      let x: Service.Service | undefined
+      const started = yield* Deferred.make<void>()
+      class X extends Service.Tag<X>()("X", {
+        scoped: Effect.map(Service.Current, (self) => {
+          x = self
+          return {}
+        }),
+        onStarted: () => Deferred.succeed(started, undefined)
+      }) {}
+      // under launch
+      const launch = yield* Effect.fork(Service.launch(X.Default))
+      yield* Deferred.await(started)
+      yield* x!.restart
+      yield* TestClock.adjust("1 second")
+      expect(yield* x!.state).toBe("running")
+      expect(launch.unsafePoll()).toBeNull()
+      yield* Fiber.interrupt(launch)
+      // standalone
+      const again = yield* Deferred.make<void>()
+      class Y extends Service.Tag<Y>()("Y", {
+        scoped: Effect.map(Service.Current, (self) => {
+          x = self
+          return {}
+        }),
+        onStarted: () => Deferred.succeed(again, undefined)
+      }) {}
+      const program = yield* Effect.fork(Effect.provide(Effect.never, Y.Default))
+      yield* Deferred.await(again)
+      yield* x!.restart
+      yield* TestClock.adjust("1 second")
+      expect(yield* x!.state).toBe("running")
+      expect(program.unsafePoll()).toBeNull()
+      yield* Fiber.interrupt(program)
+    }))
+
+  it.effect("a launch with a root of one's own that an earlier launch stopped builds and starts again", () =>
+    Effect.gen(function*() {
+      let builds = 0
+      class Db extends Service.Tag<Db>()("Db", {
+        scoped: Effect.sync(() => {
+          builds++
+          return {}
+        })
+      }) {}
+      const root = yield* Service.make("Main")
+      const first = yield* Effect.fork(Service.launch(Db.Default, { root }))
+      yield* TestClock.adjust("10 millis")
+      yield* Fiber.interrupt(first)
+      expect(yield* root.state).toBe("shutdown")
+      const second = yield* Effect.fork(Service.launch(Db.Default, { root }))
+      yield* TestClock.adjust("10 millis")
+      expect({ builds, second: second.unsafePoll(), root: yield* root.state }).toEqual({ builds: 2, second: null, root: "running" })
+      yield* Fiber.interrupt(second)
+    }))
+
+  it.effect("an API method that updates its own object through this works, as with Effect.Service", () =>
+    Effect.gen(function*() {
+      const api = () => ({
+        hits: 0,
+        hit() {
+          return Effect.sync(() => ++this.hits)
+        }
+      })
+      class Counter extends Service.Tag<Counter>()("Counter", { sync: api }) {}
+      const hits = yield* Effect.provide(
+        Effect.flatMap(Counter, (c) => Effect.zipRight(c.hit(), Effect.map(c.hit(), (n) => [n, c.hits]))),
+        Counter.Default
+      )
+      expect(hits).toEqual([2, 2])
+    }))
+
+  it.effect("children that scoped adds with addDependency belong to the run: a restart gives the same tree, not a growing one", () =>
+    Effect.gen(function*() {
+      let made = 0
+      class Parent extends Service.Tag<Parent>()("Parent", {
+        scoped: Effect.gen(function*() {
+          const self = yield* Service.Current
+          yield* self.addDependency(yield* Service.make(`Child${++made}`))
+          return {}
+        })
+      }) {}
+      const [children, stopped] = yield* Effect.provide(Effect.gen(function*() {
+        const handle = yield* Parent.handle
+        const first = (yield* handle.beacon.children)[0]!.service
+        yield* handle.restart
+        yield* handle.restart
+        const kids = yield* handle.beacon.children
+        return [
+          yield* Effect.forEach(kids, (k) => Effect.map(k.service.state, (s) => `${k.service.label}:${s}`)),
+          yield* first.state
+        ] as const
+      }), Parent.Default)
+      expect(children).toEqual(["Child3:running"])
+      expect(stopped).toBe("shutdown")
+    }))
+
+  it.effect("supervised: the child of a crashed run is not started again beside the new run's", () =>
+    Effect.gen(function*() {
+      let made = 0
+      let parent: Service.Service | undefined
+      const ready = yield* Deferred.make<void>()
+      class Parent extends Service.Tag<Parent>()("Parent", {
+        scoped: Effect.gen(function*() {
+          parent = yield* Service.Current
+          const n = ++made
+          yield* parent.addDependency(yield* Service.make(`Child${n}`, {
+            tasks: n === 1 ? [Service.task((s) => Effect.zipRight(s.sleep("1 second"), Effect.fail("child broke")))] : []
+          }))
+          return {}
+        }),
+        supervise: {},
+        onStarted: () => Deferred.succeed(ready, undefined)
+      }) {}
+      const launch = yield* Effect.fork(Service.launch(Parent.Default))
+      yield* Deferred.await(ready)
+      yield* TestClock.adjust("1 second")
+      yield* TestClock.adjust("10 millis")
+      const kids = yield* parent!.beacon.children
+      const seen = yield* Effect.forEach(kids, (k) => Effect.map(k.service.state, (s) => `${k.service.label}:${s}`))
+      yield* Fiber.interrupt(launch)
+      expect(seen).toEqual(["Child2:running"])
     }))
 })

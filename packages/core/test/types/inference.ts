@@ -212,3 +212,9 @@ class Named extends Service.Tag<Named>()("Named", {
 expectTypeOf(Named.handle).toEqualTypeOf<Effect.Effect<Service.Service, never, Named>>()
 expectTypeOf(Named.key).toEqualTypeOf<"Named">()
 expectTypeOf(Named.size).toEqualTypeOf<Effect.Effect<number, never, Named>>()
+
+// a dependency that provides nothing (Layer<never, E, R>, e.g. a migration) keeps its E and R in Default
+class MigrationFailed extends Data.TaggedError("MigrationFailed")<{}> {}
+const Migrations = Layer.effectDiscard(Effect.flatMap(A, () => Effect.fail(new MigrationFailed())))
+class Migrated extends Service.Tag<Migrated>()("Migrated", { dependencies: [Migrations], succeed: {} }) {}
+expectTypeOf(Migrated.Default).toEqualTypeOf<Layer.Layer<Migrated, ServiceError.ServiceError | MigrationFailed, A>>()

@@ -99,6 +99,12 @@ export const makeLaunch = (make: Make) => {
       const root = options.root ?? (yield* launchRoot(options.label ?? "App"))
       const gate = gates.get(root)
       const scope = yield* Scope.make()
+      const registry: Registry = { root, members: new Set() }
+      // Last of all: what the launch hung under the root leaves it (a root of one's own
+      // that is launched again gets the new build's services, not the old ones too).
+      yield* Effect.addFinalizer(() =>
+        Effect.forEach(Array.from(registry.members).reverse(), (member) => root.removeDependency(member), { discard: true })
+      )
       // Finalizers run in reverse. A launch root's stop releases the layer (its onStop);
       // with another root, the layer is released first, then the root stops.
       if (gate === undefined) {
@@ -112,7 +118,6 @@ export const makeLaunch = (make: Make) => {
       // A launch root starts now and is running once the layer is built; another root
       // starts once the layer is built.
       const starting = gate === undefined ? undefined : yield* Effect.forkScoped(Effect.either(root.maybeStart))
-      const registry: Registry = { root, members: new Set() }
       const built = yield* Effect.exit(Effect.locally(Layer.buildWithScope(layer, scope), currentRegistry, registry))
       if (Exit.isSuccess(built) && !(yield* root.crashed)) {
         if (gate !== undefined) yield* Deferred.succeed(gate, undefined)

@@ -105,6 +105,33 @@ const directDependencies = (self: Service.Service, context: Context.Context<neve
 }
 
 /**
+ * Whether the launch is ending: its root crashed (a service crashed while the layer was
+ * being built) or is being stopped. A root of one's own that stopped before this launch
+ * (`shutdown`) is started again once the layer is built: that launch is not ending.
+ */
+const ending = (registry: Registry): Effect.Effect<boolean> =>
+  Effect.map(Effect.zip(registry.root.crashed, registry.root.state), ([crashed, state]) => crashed || state === "stopping")
+
+/** Whether the launch whose layer is being built, if any, is ending (`ending`). */
+export const launchEnding: Effect.Effect<boolean> = Effect.flatMap(
+  FiberRef.get(currentRegistry),
+  (registry) => registry === undefined ? Effect.succeed(false) : ending(registry)
+)
+
+/**
+ * A service whose start failed leaves the launch's tree: a layer that retries it
+ * (`Layer.retry`) or falls back (`Layer.catchAll`) released that attempt, which is not a
+ * service of the program any more (it would read `crashed` for ever).
+ */
+const leave = (given: Service.Service): Effect.Effect<void> =>
+  Effect.flatMap(FiberRef.get(currentRegistry), (registry) => {
+    const handle = behind(given)
+    if (registry === undefined || !registry.members.has(handle)) return Effect.void
+    registry.members.delete(handle)
+    return Effect.asVoid(registry.root.removeDependency(handle))
+  })
+
+/**
  * A service was built by a layer with `context`: record its layer dependencies, and when a
  * launch is building, hang it under the launch's root (unless it already is in a tree).
  */
@@ -117,7 +144,7 @@ export const join = (given: Service.Service, context: Context.Context<never>): E
       if (registry === undefined || registry.members.has(handle)) return Effect.void
       // The launch is ending (a service crashed while the layer was being built): building
       // more would start services under a stopping root; the build gives way instead.
-      return Effect.flatMap(registry.root.shouldStop, (ending) => ending ? Effect.interrupt : Effect.flatMap(handle.beacon.parent, (parent) => {
+      return Effect.flatMap(ending(registry), (ends) => ends ? Effect.interrupt : Effect.flatMap(handle.beacon.parent, (parent) => {
         if (parent._tag === "Some") return Effect.void
         registry.members.add(handle)
         return Effect.asVoid(registry.root.addDependency(handle))
@@ -137,10 +164,11 @@ export const startScoped = <S extends Service.Service>(
     let ours = true
     return join(service, context).pipe(
       Effect.zipRight(Effect.addFinalizer(() => ours ? service.stop : Effect.void)),
-      Effect.zipRight(outsideRegistry(Effect.tapError(service.start, (error) =>
-        Effect.sync(() => {
-          if (error._tag === "AlreadyStarted") ours = false
-        })))),
+      Effect.zipRight(Effect.tapError(outsideRegistry(service.start), (error) => {
+        if (error._tag !== "AlreadyStarted") return leave(service)
+        ours = false
+        return Effect.void
+      })),
       Effect.as(service)
     )
   })

@@ -14,10 +14,11 @@ import * as Layer from "effect/Layer"
 import type * as Service from "../../Service.js"
 import * as ServiceError from "../../ServiceError.js"
 import { checkOptions, show } from "../options.js"
+import { asImpl } from "../service/handle.js"
 import { inOwnScope, inRunScope, markRunScoped, runScopedHooks, taskInRunScope } from "../service/runScope.js"
 import { decodeServiceOptions, hookNames, optionNames } from "../service/validate.js"
 import { Current } from "./current.js"
-import { handleOf, join, registerApi, startScoped } from "./registry.js"
+import { handleOf, join, launchEnding, registerApi, startScoped } from "./registry.js"
 import { checkSupervise, front, joinGroup, restForOne, superviseHandle, type SuperviseOptions } from "./supervised.js"
 
 type Make = (label: string, options: Service.Options<any, any>) => Effect.Effect<Service.Service, never, any>
@@ -65,12 +66,20 @@ const optionsFor = (maker: Maker, cell: Cell): Service.Options<any, any> => {
   }
   const scoped = builderOf(maker)
   const userStart: Hook = options["onStart"] as Hook
-  options["onStart"] = (self: Service.Service) =>
-    Effect.flatMap(self.addContext(Effect.provideService(scoped, Current, self)), (api) => {
+  options["onStart"] = (self: Service.Service) => {
+    const impl = asImpl(self)
+    const before = new Set(impl.children)
+    return Effect.flatMap(self.addContext(Effect.provideService(scoped, Current, self)), (api) => {
       cell.api = api
       cell.built = true
+      // Children that scoped added (`addDependency` on `Service.Current`) belong to this
+      // run, as `addRuntimeDependency`'s: scoped runs again at the next start and adds its
+      // own, so a restart gives the same tree, not a growing one.
+      const run = impl.run
+      if (run !== undefined) for (const child of impl.children) if (!before.has(child)) run.addRuntimeChild(child)
       return userStart === undefined ? Effect.void : userStart(self)
     })
+  }
   if (maker.tasks !== undefined) options["tasks"] = maker.tasks.map(taskWithCurrent)
   if (maker.supervise?.strategy === "restForOne") {
     const userRestart = options["onRestart"] as Hook
@@ -272,7 +281,8 @@ export const makeTag = (make: Make) => () => (key: string, maker: Maker): any =>
         // A stop asked for during the start (the launch is ending) leaves no API to give. A
         // supervised service that crashed at once is its supervisor's to restart: the API is
         // given, and calls wait for the new instance.
-        const stopping = (yield* handle.shouldStop) && (supervise === undefined || !(yield* handle.crashed))
+        // (A restart of the service asked for meanwhile is not a stop: the API is given.)
+        const stopping = (yield* launchEnding) && (supervise === undefined || !(yield* handle.crashed))
         if (!cell.built || stopping) return yield* Effect.interrupt
         let instance: object
         if (supervise === undefined) {
@@ -283,6 +293,10 @@ export const makeTag = (make: Make) => () => (key: string, maker: Maker): any =>
             for (const name of Reflect.ownKeys(cell.api as object)) {
               Object.defineProperty(instance, name, {
                 get: () => (cell.api as Record<PropertyKey, unknown>)[name],
+                // A method that updates its object (`this.hits++`) updates the current one.
+                set: (value: unknown) => {
+                  ;(cell.api as Record<PropertyKey, unknown>)[name] = value
+                },
                 enumerable: true
               })
             }
