@@ -1,6 +1,6 @@
 import { describe, expect } from "@effect/vitest"
 import { Cause, Deferred, Effect, Exit, Fiber, Layer, Option, Schedule, Stream, TestClock } from "effect"
-import { Service, ServiceError, ServiceGraph } from "@effect-mode/core"
+import { Service, ServiceError, ServiceGraph, Supervisor } from "@effect-mode/core"
 import { it } from "./support/it.js"
 import { type Captured, captureLogs } from "./support/logs.js"
 
@@ -637,5 +637,29 @@ describe("Service.Tag and Service.launch", () => {
       const seen = yield* Effect.forEach(kids, (k) => Effect.map(k.service.state, (s) => `${k.service.label}:${s}`))
       yield* Fiber.interrupt(launch)
       expect(seen).toEqual(["Child2:running"])
+    }))
+
+  it.effect("under launch, a handle supervisor can take a Tag service's handle (the root, waiting for its layer, holds none)", () =>
+    Effect.gen(function*() {
+      const ready = yield* Deferred.make<void>()
+      let x: Service.Service | undefined
+      class X extends Service.Tag<X>()("X", { tasks: [Service.task(() => Effect.never)] }) {}
+      class Sup extends Service.Tag<Sup>()("Sup", {
+        dependencies: [X.Default],
+        scoped: Effect.gen(function*() {
+          const self = yield* Service.Current
+          x = yield* X.handle
+          yield* self.addDependency(yield* Supervisor.oneForOne("XSup", [x]))
+          return {}
+        }),
+        onStarted: () => Deferred.succeed(ready, undefined)
+      }) {}
+      const launch = yield* Effect.fork(Service.launch(Sup.Default))
+      yield* Deferred.await(ready)
+      expect(yield* x!.beacon.path).toBe("App/Sup/XSup/X")
+      expect(yield* x!.state).toBe("running")
+      expect(launch.unsafePoll()).toBeNull()
+      yield* Fiber.interrupt(launch)
+      expect(yield* x!.state).toBe("shutdown")
     }))
 })

@@ -48,6 +48,8 @@ export class Run {
   scope: Scope.CloseableScope | undefined = undefined
   closed = false
   nextFutureId = 1
+  /** The start is past its children (in `onStarted`): it holds none of them any more. */
+  childrenStarted = false
 
   /** The children added with `addRuntimeDependency`. */
   get runtimeChildren(): ReadonlySet<ServiceImpl> {

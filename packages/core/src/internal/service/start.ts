@@ -169,6 +169,8 @@ const startChildren = (s: ServiceImpl, children: ReadonlyArray<ServiceImpl>, fro
   if (i < children.length) {
     return Effect.flatMap(startChild(children[i]!), () => s.stopSignalled ? Effect.void : startChildren(s, children, i + 1))
   }
+  const run = lifecycle.runOf(s)
+  if (run !== undefined) run.childrenStarted = true
   const hook = s.options.onStarted
   return hook === undefined ? Effect.void : startHook(s, "onStarted", hook)
 }

@@ -39,9 +39,14 @@ export const contains = (s: ServiceImpl, other: ServiceImpl): boolean => {
   return false
 }
 
-/** True while a start or stop of `s` is in flight: it holds its children. */
+/**
+ * True while a start or stop of `s` is in flight and holds its children: a stop, or a start
+ * that has not passed its children yet (one in `onStarted`, such as the root of a
+ * `Service.launch` waiting for its layer, holds none: the services that join it meanwhile
+ * were started by their own layers and may move under a supervisor).
+ */
 const holdsChildren = (s: ServiceImpl): boolean =>
-  s.lifecycle._tag === "Starting" || s.lifecycle._tag === "Stopping"
+  s.lifecycle._tag === "Stopping" || (s.lifecycle._tag === "Starting" && lifecycle.runOf(s)?.childrenStarted !== true)
 
 /** Makes `child` a child of `parent`; throws when that would make a cycle or break a start or stop. */
 export const attach = (parent: ServiceImpl, child: ServiceImpl): void => {
