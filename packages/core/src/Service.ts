@@ -611,9 +611,12 @@ const runMade = (service: Service): Effect.Effect<void, ServiceError.ServiceErro
     // The label of the service the crash started from, as `path` (and `Service.launch`) say.
     return Effect.fail(new ServiceError.Crashed({ label: path.slice(path.lastIndexOf("/") + 1), path, cause }))
   })
-  // A tree that crashed and stopped is not started again behind the caller's back.
+  // A tree that crashed and stopped is not started again behind the caller's back; a start
+  // that failed (told as StartFailed) is tried again, as `maybeStart` would.
   const start = Effect.suspend(() =>
-    impl.crashCause !== undefined && (impl.phase === "shutdown" || impl.phase === "init") ? crashed : Effect.asVoid(service.maybeStart)
+    impl.crashCause !== undefined && !impl.startFailed && (impl.phase === "shutdown" || impl.phase === "init")
+      ? crashed
+      : Effect.asVoid(service.maybeStart)
   )
   return Effect.zipRight(start, service.waitUntilStopped).pipe(
     Effect.ensuring(service.stop),

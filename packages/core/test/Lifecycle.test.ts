@@ -1,5 +1,5 @@
 import { describe, expect } from "@effect/vitest"
-import { Context, Effect, Exit, Fiber, Option, Stream, TestClock } from "effect"
+import { Context, Effect, Either, Exit, Fiber, Option, Schedule, Stream, TestClock } from "effect"
 import { Service, ServiceError } from "@effect-mode/core"
 import { it } from "./support/it.js"
 import { untilState } from "./support/states.js"
@@ -404,6 +404,40 @@ describe("fromEffect, scoped, layer, run", () => {
       expect(calls).toBe(2)
       expect(yield* child.state).toBe("running")
       yield* svc.stop
+    }))
+})
+
+describe("Service.run after a failed start", () => {
+  it.effect("starts the service again: Service.run(s).pipe(Effect.retry(...)) recovers once the start succeeds", () =>
+    Effect.gen(function*() {
+      let attempts = 0
+      const errors: Array<string> = []
+      const s = yield* Service.make("App", {
+        onStart: () => Effect.suspend(() => ++attempts === 1 ? Effect.fail("db not ready") : Effect.void)
+      })
+      const run = yield* Effect.fork(Service.run(s).pipe(
+        Effect.tapError((e) => Effect.sync(() => errors.push(e._tag))),
+        Effect.retry(Schedule.addDelay(Schedule.recurs(3), () => "1 second")),
+        Effect.either
+      ))
+      yield* TestClock.adjust("1 second")
+      expect(attempts).toBe(2)
+      expect(errors).toEqual(["StartFailed"])
+      expect(yield* s.state).toBe("running")
+      yield* s.stop
+      expect(yield* Fiber.join(run)).toEqual(Either.right(undefined))
+    }))
+
+  it.effect("a tree that crashed while running and stopped is still reported, not started again", () =>
+    Effect.gen(function*() {
+      let starts = 0
+      const s = yield* Service.make("App", { onStart: () => Effect.sync(() => starts++) })
+      yield* s.start
+      yield* s.crash(new Error("boom"))
+      yield* s.waitUntilStopped
+      const error = yield* Effect.flip(Service.run(s))
+      expect(error._tag).toBe("Crashed")
+      expect(starts).toBe(1)
     }))
 })
 

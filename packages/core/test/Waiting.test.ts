@@ -142,6 +142,24 @@ describe("waitMany, waitForStopped, waitUntilStopped, sleep", () => {
     }))
 })
 
+describe("the code after a sleep the stop woke", () => {
+  it.effect("does not run (the task is interrupted there); a last flush goes in Effect.ensuring", () =>
+    Effect.gen(function*() {
+      const seen: Array<string> = []
+      const svc = yield* Service.make("Flusher", {
+        tasks: [Service.task((self) =>
+          Effect.gen(function*() {
+            while (!(yield* self.shouldStop)) yield* self.sleep("1 second")
+            seen.push("after the loop")
+          }).pipe(Effect.ensuring(Effect.sync(() => seen.push("flushed")))))]
+      })
+      yield* svc.start
+      yield* TestClock.adjust("2500 millis")
+      yield* svc.stop
+      expect(seen).toEqual(["flushed"])
+    }))
+})
+
 describe("bad durations", () => {
   it.effect("sleep and the waits' timeouts die naming the call, the service and the value", () =>
     Effect.gen(function*() {

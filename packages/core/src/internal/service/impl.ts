@@ -117,6 +117,8 @@ export class ServiceImpl implements Service.Service {
   stopsSignalled = 0
   /** How many times `stop` was asked for, the service down or not: a restart in flight gives way to one. */
   stopsAsked = 0
+  /** The crash recorded is that of a start (or restart) that failed, reported as `StartFailed`. */
+  startFailed = false
   /** Open when the current run should stop: a stop began, or a crash was recorded. */
   stopSignal: Latch = new Latch()
   /** Open once `setShutdown` was called in this run; made when first used (most services never are). */

@@ -68,6 +68,7 @@ const publish = (s: ServiceImpl): void => {
 export const toStarting = (s: ServiceImpl, run: Run): void => {
   s.crashCause = undefined
   s.crashOrigin = undefined
+  s.startFailed = false
   if (s.stopSignal.isOpen) s.stopSignal = new Latch()
   if (s.shutdownSignal?.isOpen === true) s.shutdownSignal = undefined
   s.lifecycle = { _tag: "Starting", run, done: new Latch() }

@@ -118,6 +118,7 @@ const restartFailed = (s: ServiceImpl, cause: Cause.Cause<unknown>): Effect.Effe
       return Effect.zipRight(s.crashWith(cause), Effect.fail(new ServiceError.StartFailed({ label: s.label, cause })))
     }
     lifecycle.markCrash(s, cause, tree.path(s))
+    s.startFailed = true
     lifecycle.signalStop(s)
     return Effect.zipRight(
       s.log(LogLevel.Error, "Restart failed", cause),

@@ -190,6 +190,7 @@ const finishStart = (
       if (failure !== undefined && !Cause.isInterruptedOnly(failure)) {
         const path = tree.path(s)
         lifecycle.markCrash(s, startReason(failure), path)
+        s.startFailed = true
         lifecycle.toShutdown(s)
         const failed = Effect.fail(new ServiceError.StartFailed({ label: s.label, cause: failure }))
         // A crash that began under the service (a child crashed while this start ran) was
