@@ -315,3 +315,30 @@ describe("a group's members in builds of their own (no launch)", () => {
       }))
     }))
 })
+
+describe("restForOne over groups", () => {
+  it.effect("a later member of a group that depends on the crashed service is rebuilt too", () =>
+    Effect.gen(function*() {
+      const builds: Record<string, number> = {}
+      const built = (name: string) =>
+        Effect.sync(() => {
+          builds[name] = (builds[name] ?? 0) + 1
+          return {}
+        })
+      const Pay = Service.supervisorGroup("Pay")
+      class L extends Service.Tag<L>()("L", { scoped: built("L"), supervise: { group: Pay } }) {}
+      class Gw extends Service.Tag<Gw>()("Gw", {
+        scoped: Effect.zipRight(Effect.sleep("1 second"), built("Gw")),
+        tasks: [Service.task((self) => builds["Gw"] === 1 ? Effect.zipRight(self.sleep("1 second"), Effect.fail("gw down")) : Effect.never)],
+        supervise: { strategy: "restForOne" }
+      }) {}
+      class M extends Service.Tag<M>()("M", { dependencies: [L.Default, Gw.Default], scoped: built("M"), supervise: { group: Pay } }) {}
+      const launch = yield* Effect.fork(Service.launch(M.Default))
+      yield* TestClock.adjust("1 second") // built; L joined Pay first, M joined it later
+      yield* TestClock.adjust("1 second") // Gw crashes
+      yield* TestClock.adjust("1 second") // Gw built again
+      yield* TestClock.adjust("10 millis")
+      yield* Fiber.interrupt(launch)
+      expect(builds).toEqual({ L: 1, Gw: 2, M: 2 })
+    }))
+})

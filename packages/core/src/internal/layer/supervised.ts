@@ -150,8 +150,8 @@ export const front = (
  * The members of the launch that depend on `service`, directly or not, in start order (a
  * supervised member is its supervisor, whose edges are those of the service under it).
  */
-const dependentsOf = (service: Service.Service, registry: Registry): Array<Service.Service> =>
-  Array.from(registry.members).filter((member) => {
+const dependentsOf = (service: Service.Service, registry: Registry): Array<Service.Service> => {
+  const dependsOn = (member: Service.Service): boolean => {
     const seen = new Set<Service.Service>()
     const visit = (s: Service.Service): boolean => {
       for (const d of dependenciesOf(s)) {
@@ -164,7 +164,19 @@ const dependentsOf = (service: Service.Service, registry: Registry): Array<Servi
       return false
     }
     return member !== service && visit(member)
-  })
+  }
+  const out: Array<Service.Service> = []
+  for (const member of registry.members) {
+    if (dependsOn(member)) {
+      out.push(member)
+    } else if (Supervisor.isSupervisor(member)) {
+      // A group's supervisor has the edges of its first member: a later member that depends
+      // on the service is a dependent of its own.
+      for (const child of asImpl(member).children) if (dependsOn(child)) out.push(child)
+    }
+  }
+  return out
+}
 
 /**
  * Rest-for-one over the layer graph: when the service crashes, every service of the launch
@@ -183,17 +195,37 @@ export const restForOne = (
     let stopped: Array<Service.Service> = []
     // A second stop of a service joins the one in flight, and returns when it is over.
     gate.beforeRestart = Effect.suspend(() => Effect.forEach([...stopped].reverse(), (s) => s.stop, { discard: true }))
+    // A dependent under a group's supervisor is taken out of the group while it is stopped
+    // (a stop of a supervised service would be restarted by its supervisor at once, beside
+    // the old instance of the crashed one), then put back in its place.
+    const held = new Map<Service.Service, { readonly supervisor: Supervisor.Supervisor; readonly index: number }>()
+    const stopOne = (s: Service.Service): Effect.Effect<void> => {
+      const parent = asImpl(s).parent
+      if (parent === undefined || !Supervisor.isSupervisor(parent) || registry.members.has(s)) return s.stop
+      const supervisor = parent as unknown as Supervisor.Supervisor
+      return Effect.flatMap(supervisor.services, (services) => {
+        held.set(s, { supervisor, index: Math.max(0, services.indexOf(s)) })
+        return supervisor.discard(s)
+      })
+    }
+    const startOne = (s: Service.Service): Effect.Effect<void, ServiceError.ServiceError> => {
+      const slot = held.get(s)
+      if (slot === undefined) return Effect.asVoid(s.maybeStart)
+      held.delete(s)
+      return Effect.flatMap(slot.supervisor.services, (services) =>
+        slot.supervisor.insert(Math.min(slot.index, services.length), s))
+    }
     const onState = (state: Service.State): Effect.Effect<void> => {
       if (state === "crashed" && stopped.length === 0) {
         stopped = dependentsOf(handle, registry)
-        return Effect.forEach([...stopped].reverse(), (s) => s.stop, { discard: true })
+        return Effect.forEach([...stopped].reverse(), stopOne, { discard: true })
       }
       if (state === "running" && stopped.length > 0) {
         const again = stopped
         stopped = []
         // A dependent whose start fails now is crashed, as any failed start leaves a service:
         // that crash travels (to launch's root: the launch ends with Crashed), as a crash does.
-        return Effect.forEach(again, (s) => Effect.catchAll(s.maybeStart, () => spreadCrash(asImpl(s))), { discard: true })
+        return Effect.forEach(again, (s) => Effect.catchAll(startOne(s), () => spreadCrash(asImpl(s))), { discard: true })
       }
       return Effect.void
     }
