@@ -316,7 +316,7 @@ describe("a group's members in builds of their own (no launch)", () => {
     }))
 })
 
-describe("restForOne over groups", () => {
+describe("supervised layer services in a launch: groups and crashes elsewhere", () => {
   it.effect("a later member of a group that depends on the crashed service is rebuilt too", () =>
     Effect.gen(function*() {
       const builds: Record<string, number> = {}
@@ -340,5 +340,30 @@ describe("restForOne over groups", () => {
       yield* TestClock.adjust("10 millis")
       yield* Fiber.interrupt(launch)
       expect(builds).toEqual({ L: 1, Gw: 2, M: 2 })
+    }))
+
+  it.effect("a dependent's onStop can still call its supervised dependency while a crash elsewhere stops the tree", () =>
+    Effect.gen(function*() {
+      const log: Array<string> = []
+      const ready = yield* Deferred.make<void>()
+      class Gw extends Service.Tag<Gw>()("Gw", {
+        scoped: Effect.succeed({ charge: (cents: number) => Effect.succeed(`charged ${cents}`) }),
+        supervise: {}
+      }) {}
+      class Consumer extends Service.Tag<Consumer>()("Consumer", {
+        dependencies: [Gw.Default],
+        onStarted: () => Deferred.succeed(ready, undefined),
+        onStop: () =>
+          Effect.flatMap(Gw, (gw) =>
+            Effect.flatMap(Effect.either(gw.charge(1)), (r) => Effect.sync(() => log.push(r._tag === "Right" ? r.right : r.left._tag)))),
+        tasks: [Service.task((self) => Effect.zipRight(self.sleep("1 second"), Effect.fail("consumer broke")))]
+      }) {}
+      const launch = yield* Effect.fork(Service.launch(Consumer.Default))
+      yield* Deferred.await(ready)
+      yield* TestClock.adjust("1 second")
+      yield* TestClock.adjust("10 millis")
+      // Over without waiting for the call's timeout (callTimeout, 5 s).
+      expect(launch.unsafePoll()).not.toBeNull()
+      expect(log).toEqual(["charged 1"])
     }))
 })

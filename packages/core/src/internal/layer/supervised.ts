@@ -101,6 +101,15 @@ export const superviseHandle = (
   return Supervisor.oneForOne(`${key}Supervisor`, [child], rest)
 }
 
+/** Whether `handle` still runs, marked crashed by a crash that began outside its subtree. */
+const markedByOthers = (handle: Service.Service): boolean => {
+  const impl = asImpl(handle)
+  const origin = impl.crashOrigin
+  if (impl.phase !== "running" || origin === undefined) return false
+  const path = impl.pathSync()
+  return origin !== path && !origin.startsWith(`${path}/`)
+}
+
 /**
  * The API front of a supervised service: each Effect member and each method (which must
  * return an Effect) runs on the instance current when the call is served; other members
@@ -122,12 +131,18 @@ export const front = (
       Effect.timeoutFail({ duration: timeout, onTimeout: () => unavailable(`not running within ${millis} ms`) })
     ))
   const call = <A, E, R>(use: (api: Record<PropertyKey, unknown>) => Effect.Effect<A, E, R>) =>
-    Effect.zipRight(
-      running,
-      Effect.flatMap(Effect.suspend(() => handle.wait(use(current()))), (result) =>
-        result._tag === "Completed"
-          ? Effect.succeed(result.result)
-          : Effect.fail(unavailable("it stopped while the call was in flight")))
+    Effect.suspend(() =>
+      // Marked crashed by a crash that began elsewhere in the tree, and not stopped yet: its
+      // dependents' stops (which run first) may still use it, as an unsupervised one's.
+      markedByOthers(handle)
+        ? use(current())
+        : Effect.zipRight(
+          running,
+          Effect.flatMap(Effect.suspend(() => handle.wait(use(current()))), (result) =>
+            result._tag === "Completed"
+              ? Effect.succeed(result.result)
+              : Effect.fail(unavailable("it stopped while the call was in flight")))
+        )
     )
   const first = current()
   const values: Record<PropertyKey, unknown> = {}
