@@ -32,6 +32,18 @@ describe("HealthCheck", () => {
       yield* app.stop
     }))
 
+  it.effect("a check function that returns a promise fails, saying so (not \"Not a valid effect\")", () =>
+    Effect.gen(function*() {
+      const db = yield* Service.make("Db").pipe(
+        HealthCheck.withChecks([HealthCheck.make("ping", (() => Promise.resolve(1)) as never)])
+      )
+      yield* db.start
+      const [result] = yield* HealthCheck.runTree(db)
+      expect(result!.status).toBe("failed")
+      expect(result!.error).toMatch(/Health check ping returned a Promise, not an Effect/)
+      yield* db.stop
+    }))
+
   it.effect("a check that does not answer within its timeout is timedOut, and is interrupted", () =>
     Effect.gen(function*() {
       let interrupted = false

@@ -209,6 +209,9 @@ describe("Observer.serve", () => {
     )
     expect(() => Observer.layer(app, { port: 0, actions: "12345678" } as never)).toThrow(/^Invalid actions: "12345678"/)
     expect(() => Worker.runMain({ health: { port: 9090, readyness: "roots" } as never })).toThrow(/Unknown option "readyness" of health/)
+    expect(() => Worker.runMain({ health: { port: 9090, host: " " } })).toThrow(/Invalid health\.host: " "/)
+    expect(() => Worker.runMain({ forceExitOnSecondSignal: null as never })).toThrow(/Invalid forceExitOnSecondSignal: null/)
+    expect(() => Worker.runMain({ blockingTimeout: "1 nano" })).toThrow(/Invalid blockingTimeout of Worker\.runMain: "1 nano" \(expected a duration of at least 10 millis/)
     expect(() => Worker.runMain({ health: { port: 9090, observer: { action: { token: "12345678" } } } as never })).toThrow(
       /Unknown option "action" of health\.observer/
     )

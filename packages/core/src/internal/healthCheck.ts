@@ -118,7 +118,15 @@ const runOne = (
   check: HealthCheck.HealthCheck
 ): Effect.Effect<HealthCheck.Result> =>
   Effect.flatMap(Clock.currentTimeMillis, (began) => {
-    const effect = Effect.suspend(() => Effect.isEffect(check.check) ? check.check : check.check(service))
+    const effect = Effect.suspend(() => {
+      if (Effect.isEffect(check.check)) return check.check
+      const made: unknown = check.check(service)
+      // A function returning a promise (or anything but an Effect) fails, saying what it returned.
+      return Effect.isEffect(made) ? made : Effect.dieMessage(
+        `Health check ${check.name} returned ${made instanceof Promise ? "a Promise" : typeof made}, not an Effect ` +
+          `(wrap a promise in Effect.promise or Effect.tryPromise)`
+      )
+    })
     return Effect.disconnect(Effect.asVoid(effect)).pipe(
       Effect.timeoutTo({
         duration: check.timeout,

@@ -84,6 +84,12 @@ const decodeDuration = (input: unknown, what: string, options: { readonly aboveZ
   return decoded.value
 }
 
+/** `duration`, refused below `millis` (a stall detector at a microsecond would warn at every turn). */
+const atLeast = (duration: Duration.Duration, input: unknown, what: string, millis: number): Duration.Duration => {
+  if (Duration.toMillis(duration) < millis) throw bad(what, input, `a duration of at least ${millis} millis, such as "200 millis"`)
+  return duration
+}
+
 export const decodeLogLevel = (input: unknown, what: string): LogLevel.LogLevel => {
   if (LogLevel.allLevels.includes(input as LogLevel.LogLevel)) return input as LogLevel.LogLevel
   const level = typeof input === "string" ? levelNames[input.trim().toLowerCase()] : undefined
@@ -147,7 +153,7 @@ const decodeHealth = (input: unknown): ResolvedHealth | undefined => {
   if (typeof port !== "number" || !Number.isInteger(port) || port < 0 || port > 65535) {
     throw bad("health.port", port, "an integer from 0 to 65535; 0 picks a free port")
   }
-  if (host !== undefined && (typeof host !== "string" || host.length === 0)) {
+  if (host !== undefined && (typeof host !== "string" || host.trim().length === 0)) {
     throw bad("health.host", host, "a host name or address such as \"127.0.0.1\"")
   }
   const observer = decodeObserver(input.observer as NonNullable<Worker.Options["health"]>["observer"])
@@ -186,7 +192,7 @@ export const resolve = (input: unknown, env: NodeJS.ProcessEnv): Resolved => {
   if (dumpSignal !== null && dumpSignal !== "SIGUSR2" && dumpSignal !== "SIGUSR1") {
     throw bad("dumpSignal", dumpSignal, "\"SIGUSR2\", \"SIGUSR1\" or null")
   }
-  const force = options.forceExitOnSecondSignal ?? true
+  const force = options.forceExitOnSecondSignal === undefined ? true : options.forceExitOnSecondSignal
   if (typeof force !== "boolean") throw bad("forceExitOnSecondSignal", force, "a boolean")
   const envLevel = nonEmpty(env["LOG_LEVEL"])
   const envFormat = nonEmpty(env["LOG_FORMAT"])
@@ -201,7 +207,12 @@ export const resolve = (input: unknown, env: NodeJS.ProcessEnv): Resolved => {
     dumpSignal,
     blockingTimeout: options.blockingTimeout === undefined || options.blockingTimeout === null
       ? null
-      : decodeDuration(options.blockingTimeout, "blockingTimeout of Worker.runMain", { aboveZero: true }),
+      : atLeast(
+        decodeDuration(options.blockingTimeout, "blockingTimeout of Worker.runMain", { aboveZero: true }),
+        options.blockingTimeout,
+        "blockingTimeout of Worker.runMain",
+        10
+      ),
     logLevel: options.logLevel !== undefined
       ? decodeLogLevel(options.logLevel, "logLevel of Worker.runMain")
       : envLevel !== undefined
