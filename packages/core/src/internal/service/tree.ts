@@ -52,7 +52,7 @@ const holdsChildren = (s: ServiceImpl): boolean =>
 export const attach = (parent: ServiceImpl, child: ServiceImpl): void => {
   if (child.parent === parent) return
   if (contains(child, parent)) {
-    throw new Error(`Service ${child.label} cannot depend on its own ancestor ${path(parent)}`)
+    throw new Error(`Service ${path(parent)} cannot depend on its own ancestor ${path(child)}`)
   }
   // A start or stop in flight holds on to its children: moving one away from under it could
   // turn the tree upside down under that start (and each would wait for the other).
