@@ -103,6 +103,8 @@ describe("health endpoints", () => {
     expect(await get(port, "/livez")).toEqual({ status: 200, body: "ok\n" })
     expect(answered).toBeLessThan(30)
     await Promise.all(reads)
+    // The index lists the observer when it is on.
+    expect((await get(port, "/")).body).toMatch(/^\/observer +the observer's page/m)
     await stop(child)
   }, T)
 

@@ -54,6 +54,8 @@ export interface HealthContext {
   readonly stopping: () => boolean
   /** The tree's readiness and checks, one evaluation shared by concurrent requests. */
   readonly status: Effect.Effect<Status>
+  /** Whether the observer is served under `/observer` (the index lists it). */
+  readonly observer: boolean
 }
 
 /** One evaluation of the tree: snapshots, readiness reasons, check results. */
@@ -143,8 +145,11 @@ const routes: Record<string, Route> = {
   }
 }
 
-const index = (): string =>
-  Object.entries(routes).map(([path, r]) => `${path.padEnd(16)} ${r.describe}`).join("\n")
+const index = (ctx: HealthContext): string => {
+  const lines = Object.entries(routes).map(([path, r]) => `${path.padEnd(16)} ${r.describe}`)
+  if (ctx.observer) lines.push(`${"/observer".padEnd(16)} the observer's page (its state, events and actions under it)`)
+  return lines.join("\n")
+}
 
 /** The route of a path: exact, else the longest `prefix/*` that holds it. */
 const routeOf = (path: string): Route | undefined => {
@@ -160,7 +165,7 @@ const routeOf = (path: string): Route | undefined => {
   return best === undefined ? undefined : routes[best]
 }
 
-const indexRoute: Route = { describe: "this list", cost: "cheap", reply: () => Effect.succeed(text(200, index())) }
+const indexRoute: Route = { describe: "this list", cost: "cheap", reply: (ctx) => Effect.succeed(text(200, index(ctx))) }
 
 /** The path of a request, or undefined when it cannot be parsed (`//`, garbage). */
 /** A host as a URL writes it: an IPv6 address in brackets (`http://[::1]:8080`). */
@@ -259,7 +264,7 @@ const answer = (ctx: HealthContext, admission: Admission, ex: Exchange, observer
   const path = pathOf(req.url)
   if (path === undefined) return write(ex, text(400, `bad request: cannot parse the path ${JSON.stringify(req.url)}`))
   const route = routeOf(path)
-  if (route === undefined) return write(ex, text(404, `not found: ${path}\n${index()}`))
+  if (route === undefined) return write(ex, text(404, `not found: ${path}\n${index(ctx)}`))
   const reply = route.cost === "cheap" ? route.reply(ctx, path, ex) : admission.run(route.cost, route.reply(ctx, path, ex))
   return Effect.flatMap(reply, (r) => r === undefined ? Effect.void : write(ex, r)).pipe(
     Effect.catchAllCause((cause) =>
@@ -301,7 +306,7 @@ export const serve = (
     const queue = yield* Queue.unbounded<Exchange>()
     const requests = yield* FiberSet.make<void>()
     const admission = new Admission(yield* Effect.makeSemaphore(heavyConcurrency))
-    const ctx: HealthContext = { roots, config, stopping, status: singleFlight(evaluate(roots, config)) }
+    const ctx: HealthContext = { roots, config, stopping, status: singleFlight(evaluate(roots, config)), observer: observer !== undefined }
     const server = http.createServer((req, res) => {
       res.on("error", () => {})
       queue.unsafeOffer({ req, res })
