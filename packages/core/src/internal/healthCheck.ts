@@ -122,7 +122,7 @@ const runOne = (
       if (Effect.isEffect(check.check)) return check.check
       const made: unknown = check.check(service)
       // A function returning a promise (or anything but an Effect) fails, saying what it returned.
-      return Effect.isEffect(made) ? made : Effect.dieMessage(
+      return Effect.isEffect(made) ? made as Effect.Effect<unknown, unknown> : Effect.dieMessage(
         `Health check ${check.name} returned ${made instanceof Promise ? "a Promise" : typeof made}, not an Effect ` +
           `(wrap a promise in Effect.promise or Effect.tryPromise)`
       )
