@@ -296,3 +296,66 @@ describe("Supervisor discard during the supervisor's start", () => {
       yield* a.stop
     }))
 })
+
+describe("a group restart in flight and the slots taken out meanwhile", () => {
+  const slow = (label: string) =>
+    Service.make(label, { onStart: () => Effect.sleep("500 millis"), tasks: [Service.task(() => Effect.never)] })
+  const turns = Effect.repeatN(Effect.yieldNow(), 500)
+  const settleFor = (steps: number) =>
+    Effect.gen(function*() {
+      for (let i = 0; i < steps; i++) {
+        yield* TestClock.adjust("500 millis")
+        yield* turns
+      }
+    })
+
+  for (const strategy of ["oneForAll", "restForOne"] as const) {
+    for (const how of ["discard", "insert"] as const) {
+      it.effect(`${strategy}: a service ${how === "discard" ? "discarded" : "replaced with insert"} while the restart runs is not started again by it`, () =>
+        Effect.gen(function*() {
+          const [a, b, c] = [yield* slow("A"), yield* slow("B"), yield* slow("C")]
+          const sup = yield* Supervisor[strategy]("Sup", [a, b, c], { maxRestarts: 10, within: "1 minute" })
+          const starting = yield* Effect.fork(sup.start)
+          yield* settleFor(4)
+          yield* Fiber.join(starting)
+          yield* a.crash("boom")
+          yield* turns
+          yield* TestClock.adjust("100 millis")
+          yield* turns // C is stopped, A is restarting
+          expect(yield* c.state).toBe("shutdown")
+          if (how === "discard") yield* sup.discard(c)
+          else yield* sup.insert(2, yield* Service.make("F"))
+          yield* settleFor(10)
+          expect(yield* c.state).toBe("shutdown")
+          expect(yield* c.beacon.parent).toEqual(Option.none())
+          expect((yield* sup.services).map((s) => s.label)).toEqual(how === "discard" ? ["A", "B"] : ["A", "B", "F"])
+          expect(yield* a.state).toBe("running")
+          yield* sup.stop
+        }))
+    }
+  }
+
+  it.effect("replacement: no service is made for a slot discarded while the restart runs", () =>
+    Effect.gen(function*() {
+      const indexes: Array<number> = []
+      const quick = (label: string) => Service.make(label, { onStart: () => Effect.sleep("20 millis") })
+      const [a, b] = [yield* quick("A"), yield* quick("B")]
+      const sup = yield* Supervisor.restForOne("Sup", [a, b], {
+        maxRestarts: 10,
+        within: "1 minute",
+        replacement: (_, i) => Effect.tap(quick(`New${i}`), () => Effect.sync(() => indexes.push(i)))
+      })
+      const starting = yield* Effect.fork(sup.start)
+      yield* TestClock.adjust("100 millis")
+      yield* Fiber.join(starting)
+      yield* a.crash("boom")
+      yield* TestClock.adjust("1 millis")
+      yield* sup.discard(b)
+      yield* TestClock.adjust("1 second")
+      yield* turns
+      expect(indexes).toEqual([0])
+      expect((yield* sup.services).map((s) => s.label)).toEqual(["New0"])
+      expect((yield* sup.beacon.children).map((n) => n.service.label)).toEqual(["New0"])
+      yield* sup.stop
+    }))
+})

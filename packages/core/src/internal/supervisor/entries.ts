@@ -81,6 +81,8 @@ export class Entries {
     const entry = this.byService.get(service)
     if (entry === undefined) return undefined
     entry.removed = true
+    // A restart job that covered the slot leaves it (it skips removed slots).
+    entry.job = undefined
     this.byService.delete(service)
     const i = this.list.indexOf(entry)
     if (i >= 0) this.list.splice(i, 1)

@@ -140,7 +140,7 @@ export class Jobs {
 
   private stopFrom(list: ReadonlyArray<Entry>, from: number, job: Job): Effect.Effect<void> {
     let i = from
-    while (i < list.length && list[i]!.job !== job) i++
+    while (i < list.length && (list[i]!.job !== job || list[i]!.removed)) i++
     if (i >= list.length) return Effect.void
     return Effect.flatMap(list[i]!.service.stop, () => this.stopFrom(list, i + 1, job))
   }
@@ -148,7 +148,8 @@ export class Jobs {
   private restartFrom(list: ReadonlyArray<Entry>, from: number, job: Job): Effect.Effect<void> {
     if (this.host.stopSignalled) return Effect.void
     let i = from
-    while (i < list.length && list[i]!.job !== job) i++
+    // A slot taken out meanwhile (`discard`, or `insert` in its place) is not this job's any more.
+    while (i < list.length && (list[i]!.job !== job || list[i]!.removed)) i++
     if (i >= list.length) return Effect.void
     return Effect.flatMap(this.restartEntry(list[i]!), (ok) => ok ? this.restartFrom(list, i + 1, job) : Effect.void)
   }
