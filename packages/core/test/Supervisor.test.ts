@@ -359,3 +359,25 @@ describe("a group restart in flight and the slots taken out meanwhile", () => {
       yield* sup.stop
     }))
 })
+
+describe("Supervisor.restarts and restartCount", () => {
+  it.effect("count the same restarts, those whose start failed included", () =>
+    Effect.gen(function*() {
+      let starts = 0
+      const label = fresh("Flaky")
+      const a = yield* Service.make(label, {
+        onStart: () => Effect.suspend(() => ++starts === 2 ? Effect.fail("not yet") : Effect.void)
+      })
+      const sup = yield* Supervisor.oneForOne(fresh("Sup"), [a], { maxRestarts: 100, within: "1 minute" })
+      yield* sup.start
+      yield* a.crash("boom")
+      for (let i = 0; i < 5; i++) {
+        yield* Effect.repeatN(Effect.yieldNow(), 200)
+        yield* TestClock.adjust("1 second")
+      }
+      expect(yield* a.state).toBe("running")
+      expect(yield* a.restartCount).toBe(2)
+      expect(yield* restartsOf(`${sup.label}/${label}`)).toBe(2)
+      yield* sup.stop
+    }))
+})

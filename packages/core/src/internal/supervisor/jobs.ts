@@ -191,6 +191,8 @@ export class Jobs {
       onFailure: (cause) => {
         entry.job = undefined
         if (Cause.isInterruptedOnly(cause)) return Effect.interrupt
+        // A restart that failed is a restart all the same (as restartCount and intensity count it).
+        restartsHook(service.pathSync()).update(1)
         return Effect.as(this.crashed(service, Cause.isFailType(cause) ? startFailure(cause.error) : cause), false)
       },
       onSuccess: () =>
