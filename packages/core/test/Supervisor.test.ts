@@ -381,3 +381,25 @@ describe("Supervisor.restarts and restartCount", () => {
       yield* sup.stop
     }))
 })
+
+describe("a supervised child stopped by someone else while it starts", () => {
+  it.effect("is restarted, as a permanent child stopped while it runs is", () =>
+    Effect.gen(function*() {
+      const slow = yield* Service.make("Slow", { onStart: () => Effect.sleep("500 millis"), tasks: [Service.task(() => Effect.never)] })
+      const sup = yield* Supervisor.oneForOne(fresh("Sup"), [], { maxRestarts: 3, within: "10 seconds" })
+      yield* sup.start
+      const adding = yield* Effect.fork(sup.add(slow))
+      yield* Effect.repeatN(Effect.yieldNow(), 500)
+      yield* TestClock.adjust("100 millis")
+      expect(yield* slow.state).toBe("starting")
+      yield* slow.stop
+      for (let i = 0; i < 10; i++) {
+        yield* TestClock.adjust("1 second")
+        yield* Effect.repeatN(Effect.yieldNow(), 500)
+      }
+      yield* Fiber.await(adding)
+      expect([yield* slow.state, yield* sup.state]).toEqual(["running", "running"])
+      expect(yield* slow.restartCount).toBe(1)
+      yield* sup.stop
+    }))
+})

@@ -199,7 +199,11 @@ const finishStart = (
         return Effect.zipRight(s.log(LogLevel.Error, "Start failed", failure), failed)
       }
       lifecycle.toShutdown(s)
-      return Exit.isFailure(exit) ? Effect.failCause(exit.cause as Cause.Cause<never>) : Effect.void
+      if (Exit.isFailure(exit)) return Effect.failCause(exit.cause as Cause.Cause<never>)
+      // Cut short by a stop: a supervisor is told of that stop as of any other (a permanent
+      // child stopped by someone else is restarted, whether it was starting or running).
+      const link = s.supervisor
+      return link?.onStopped === undefined || s.restartInFlight !== undefined ? Effect.void : link.onStopped(s)
     }))
   )
 }
