@@ -403,3 +403,26 @@ describe("a supervised child stopped by someone else while it starts", () => {
       yield* sup.stop
     }))
 })
+
+describe("a supervised child whose own restart fails", () => {
+  for (const strategy of ["oneForOne", "oneForAll", "restForOne"] as const) {
+    it.effect(`${strategy}: is handled as a crash by its supervisor, not left crashed`, () =>
+      Effect.gen(function*() {
+        let starts = 0
+        const a = yield* Service.make("A", {
+          onStart: () => Effect.suspend(() => ++starts === 2 ? Effect.fail("x") : Effect.void),
+          tasks: [Service.task(() => Effect.never)]
+        })
+        const sup = yield* Supervisor[strategy](fresh("Sup"), [a], { maxRestarts: 10, within: "1 minute" })
+        yield* sup.start
+        const failed = yield* Effect.exit(a.restart)
+        expect(Exit.isFailure(failed)).toBe(true)
+        for (let i = 0; i < 5; i++) {
+          yield* Effect.repeatN(Effect.yieldNow(), 500)
+          yield* TestClock.adjust("1 second")
+        }
+        expect([yield* a.state, yield* sup.state, starts]).toEqual(["running", "running", 3])
+        yield* sup.stop
+      }))
+  }
+})

@@ -15,6 +15,7 @@ import * as LogLevel from "effect/LogLevel"
 import * as Context from "effect/Context"
 import * as ServiceError from "../../ServiceError.js"
 import { resolve, runsNoUserCode, type ServiceImpl } from "../service.js"
+import { supervisorRestart } from "../service/fiberRefs.js"
 import { sleepMillis } from "../sleep.js"
 import type { Policy } from "../supervisorPolicy.js"
 import type { Entries, Entry, Job } from "./entries.js"
@@ -185,7 +186,10 @@ export class Jobs {
   /** Starts the slot's service again (`restart` of the same service, `maybeStart` of a replacement). */
   private restarted(entry: Entry, service: ServiceImpl, old: ServiceImpl = service): Effect.Effect<boolean> {
     const start = service === old
-      ? Effect.catchTag(service.restart, "AlreadyStarted", () => Effect.void)
+      ? service.restart.pipe(
+        Effect.catchTag("AlreadyStarted", () => Effect.void),
+        Effect.locally(supervisorRestart, true)
+      )
       : Effect.asVoid(service.maybeStart)
     return Effect.matchCauseEffect(start, {
       onFailure: (cause) => {
