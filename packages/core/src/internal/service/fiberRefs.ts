@@ -35,14 +35,6 @@ export const runningCodeOf: FiberRef.FiberRef<ServiceImpl | undefined> = FiberRe
 )
 
 /**
- * True on a fiber that runs a supervisor's restart of its child: a failed start there is the
- * supervisor's to handle (its job reports it), not to be told to it again.
- *
- * @internal
- */
-export const supervisorRestart: FiberRef.FiberRef<boolean> = FiberRef.unsafeMake(false)
-
-/**
  * Runs a stop procedure on a fiber of its own unless already on one. The caller waits for
  * it without being able to cut it short: a stop never leaves a half-stopped tree, and it
  * is bounded by its own deadlines.

@@ -119,6 +119,11 @@ export class ServiceImpl implements Service.Service {
   stopsAsked = 0
   /** The crash recorded is that of a start (or restart) that failed, reported as `StartFailed`. */
   startFailed = false
+  /**
+   * Set by a supervisor's restart job just before it restarts the service (read and cleared
+   * by that restart): a failed start there is the job's to handle, not to be told to it again.
+   */
+  restartBySupervisor = false
   /** Open when the current run should stop: a stop began, or a crash was recorded. */
   stopSignal: Latch = new Latch()
   /** Open once `setShutdown` was called in this run; made when first used (most services never are). */

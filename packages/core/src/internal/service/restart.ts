@@ -9,12 +9,12 @@
 import * as Cause from "effect/Cause"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
-import type * as Exit from "effect/Exit"
+import * as Exit from "effect/Exit"
 import * as FiberId from "effect/FiberId"
 import * as LogLevel from "effect/LogLevel"
 import * as ServiceError from "../../ServiceError.js"
 import { spreadCrash } from "./crash.js"
-import { runningCodeOf, supervisorRestart } from "./fiberRefs.js"
+import { runningCodeOf } from "./fiberRefs.js"
 import type { ServiceImpl } from "./impl.js"
 import * as lifecycle from "./lifecycle.js"
 import * as metrics from "./metrics.js"
@@ -38,27 +38,22 @@ const restartInBackground = (s: ServiceImpl): Effect.Effect<void> =>
   Effect.asVoid(Effect.forkDaemon(restartNow(s).pipe(Effect.ignore, Effect.locally(runningCodeOf, undefined))))
 
 const restartNow = (s: ServiceImpl): Effect.Effect<void, ServiceError.ServiceError> =>
-  Effect.withFiberRuntime((fiber) => {
+  Effect.suspend(() => {
+    const bySupervisor = s.restartBySupervisor
+    s.restartBySupervisor = false
     // A restart asked for while one is in flight joins it: one restart, one outcome.
     if (s.restartInFlight !== undefined) return s.restartInFlight
     const inFlight = new InFlight()
     s.restartInFlight = inFlight.await
-    const bySupervisor = fiber.getFiberRef(supervisorRestart)
-    return spans.lifecycle(s, "Service.restart", restartSteps(s)).pipe(
-      Effect.onExit((exit) =>
-        Effect.sync(() => {
-          s.restartInFlight = undefined
-          inFlight.done(exit)
-        })
-      ),
+    return spans.lifecycle(s, "Service.restart", restartSteps(s)).pipe(Effect.onExit((exit) => {
+      s.restartInFlight = undefined
+      inFlight.done(exit)
       // A supervised service whose restart (asked for by someone else) failed to start is
       // crashed: its supervisor is told, as of any crash, instead of leaving it down.
-      Effect.tapError((error) =>
-        error._tag === "StartFailed" && !bySupervisor && s.supervisor !== undefined && s.startFailed && lifecycle.isDown(s)
-          ? spreadCrash(s)
-          : Effect.void
-      )
-    )
+      return Exit.isFailure(exit) && !bySupervisor && s.supervisor !== undefined && s.startFailed && lifecycle.isDown(s)
+        ? spreadCrash(s)
+        : Effect.void
+    }))
   })
 
 /**

@@ -15,7 +15,6 @@ import * as LogLevel from "effect/LogLevel"
 import * as Context from "effect/Context"
 import * as ServiceError from "../../ServiceError.js"
 import { resolve, runsNoUserCode, type ServiceImpl } from "../service.js"
-import { supervisorRestart } from "../service/fiberRefs.js"
 import { sleepMillis } from "../sleep.js"
 import type { Policy } from "../supervisorPolicy.js"
 import type { Entries, Entry, Job } from "./entries.js"
@@ -186,9 +185,13 @@ export class Jobs {
   /** Starts the slot's service again (`restart` of the same service, `maybeStart` of a replacement). */
   private restarted(entry: Entry, service: ServiceImpl, old: ServiceImpl = service): Effect.Effect<boolean> {
     const start = service === old
-      ? service.restart.pipe(
-        Effect.catchTag("AlreadyStarted", () => Effect.void),
-        Effect.locally(supervisorRestart, true)
+      ? Effect.catchTag(
+        Effect.suspend(() => {
+          service.restartBySupervisor = true
+          return service.restart
+        }),
+        "AlreadyStarted",
+        () => Effect.void
       )
       : Effect.asVoid(service.maybeStart)
     return Effect.matchCauseEffect(start, {
