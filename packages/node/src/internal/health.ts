@@ -246,7 +246,8 @@ class Admission {
   }
 }
 
-const yielding = Scheduler.timer(0)
+/** A scheduler each of whose yields is a turn of the event loop (the health and observer work runs on it). */
+export const yielding = Scheduler.timer(0)
 
 const answer = (ctx: HealthContext, admission: Admission, ex: Exchange, observer?: Observer): Effect.Effect<void> => {
   const { req } = ex

@@ -93,12 +93,15 @@ const reportFailure = (ctx: Ctx, headline: string, cause: Cause.Cause<unknown>):
   return Effect.as(Effect.logError(`[Worker] ${headline}${why}${exiting}`, root), ExitCode.failure)
 }
 
+/** What a recorded crash is told as: a failed start (the body's start failed, or the cause says so) or a crash. */
+const crashVerb = (cause: Cause.Cause<unknown>, failure: Cause.Cause<unknown> | undefined): string =>
+  failure !== undefined || asWrapped(cause)?._tag === "StartFailed" ? "failed to start" : "crashed"
+
 /** A crash recorded in the tree, told as the worker tells it (`outcome`), once. */
 const reportCrash = (ctx: Ctx): Effect.Effect<void> =>
   Effect.flatMap(ctx.roots.crash, (crash) => {
     if (crash === undefined || ctx.failureReported) return Effect.void
-    const verb = asWrapped(crash.cause)?._tag === "StartFailed" ? "failed to start" : "crashed"
-    return Effect.asVoid(reportFailure(ctx, `Service ${crash.origin} ${verb}`, crash.cause))
+    return Effect.asVoid(reportFailure(ctx, `Service ${crash.origin} ${crashVerb(crash.cause, undefined)}`, crash.cause))
   })
 
 /**
@@ -111,7 +114,7 @@ const outcome = (ctx: Ctx, failure: Cause.Cause<unknown> | undefined, what: stri
   // Told already by the deadline (the stop of a crashed tree outlived it).
   if (ctx.failureReported) return Effect.succeed(ExitCode.failure)
   if (crash !== undefined) {
-    const verb = failure !== undefined || asWrapped(crash.cause)?._tag === "StartFailed" ? "failed to start" : "crashed"
+    const verb = crashVerb(crash.cause, failure)
     // A failed start's own error says which service under the root failed to start (its
     // chain); the crash recorded holds the reason alone.
     const told = failure === undefined || Cause.isInterruptedOnly(failure) ? crash.cause : asWrapped(failure)?.cause ?? failure

@@ -68,7 +68,7 @@ const optionsFor = (maker: Maker, cell: Cell): Service.Options<any, any> => {
   const userStart: Hook = options["onStart"] as Hook
   options["onStart"] = (self: Service.Service) => {
     const impl = asImpl(self)
-    const before = new Set(impl.children)
+    const before = impl.children.length === 0 ? undefined : new Set(impl.children)
     return Effect.flatMap(self.addContext(Effect.provideService(scoped, Current, self)), (api) => {
       cell.api = api
       cell.built = true
@@ -76,7 +76,7 @@ const optionsFor = (maker: Maker, cell: Cell): Service.Options<any, any> => {
       // run, as `addRuntimeDependency`'s: scoped runs again at the next start and adds its
       // own, so a restart gives the same tree, not a growing one.
       const run = impl.run
-      if (run !== undefined) for (const child of impl.children) if (!before.has(child)) run.addRuntimeChild(child)
+      if (run !== undefined) for (const child of impl.children) if (before?.has(child) !== true) run.addRuntimeChild(child)
       return userStart === undefined ? Effect.void : userStart(self)
     })
   }

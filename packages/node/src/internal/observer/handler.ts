@@ -10,7 +10,8 @@ import type * as http from "node:http"
 import type { Service } from "@effect-mode/core"
 import type { Config } from "./options.js"
 import { handle, owns } from "./routes.js"
-import { make, yielding } from "./state.js"
+import { yielding } from "../health.js"
+import { make } from "./state.js"
 
 export interface Handler {
   /** Whether the request's target is the observer's (`/observer` or under it). */

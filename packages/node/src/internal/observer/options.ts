@@ -100,7 +100,7 @@ export const resolveServer = (serverOptions: Observer.ServerOptions): ServerConf
   if (serverOptions === undefined) throw bad("options", serverOptions, "an object with the server's port, such as { port: 9100 }")
   const options = objectOf(serverOptions, "")
   checkKeys(options, serverNames, "Observer.serve or Observer.layer")
-  const { host, port } = options
+  const { host, port, ...observer } = options
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     throw bad("port", port, "an integer from 0 to 65535; 0 picks a free port")
   }
@@ -109,6 +109,5 @@ export const resolveServer = (serverOptions: Observer.ServerOptions): ServerConf
   }
   // Bound to every interface on purpose: answering remote clients is what was asked.
   const remote = host !== undefined && host !== "127.0.0.1" && host !== "::1" && host !== "localhost"
-  const { host: _host, port: _port, ...observer } = options
   return { ...resolve({ ...observer, allowRemote: options.allowRemote ?? remote }), port, host: host ?? "127.0.0.1" }
 }

@@ -17,6 +17,7 @@ import * as Scheduler from "effect/Scheduler"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import { type Service, ServiceGraph, Supervisor } from "@effect-mode/core"
+import { yielding } from "../health.js"
 import { Clients, encode } from "./clients.js"
 import { type Event, eventsOf, Feed, settle, type Vitals } from "./feed.js"
 import type { Config } from "./options.js"
@@ -35,9 +36,6 @@ const vitalsOf = (v: NodeView): Vitals => ({
   restartCount: v.restartCount,
   crash: v.crash
 })
-
-/** Each yield of the observer's fibers is a turn of the event loop. */
-export const yielding = Scheduler.timer(0)
 
 /** Rounds without a change after which a comment line keeps proxies from closing the stream. */
 const pingEvery = 30
